@@ -1,0 +1,35 @@
+"""Alembic environment: one code path for SQLite (batch mode) and PostgreSQL."""
+
+from alembic import context
+from sqlalchemy import pool
+
+from models import Base, make_engine
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations() -> None:
+    """Migrate over a live connection; offline SQL generation is not offered."""
+    url = config.get_main_option("sqlalchemy.url")
+    assert url, "sqlalchemy.url must be set"
+    connectable = config.attributes.get("connection") or make_engine(url, poolclass=pool.NullPool)
+    if hasattr(connectable, "connect"):
+        with connectable.connect() as connection:
+            _configure_and_run(connection)
+    else:
+        _configure_and_run(connectable)
+
+
+def _configure_and_run(connection: object) -> None:
+    context.configure(
+        connection=connection,  # type: ignore[arg-type]
+        target_metadata=target_metadata,
+        compare_type=True,
+        render_as_batch=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations()

@@ -1,0 +1,108 @@
+"""What devices send and what scoring makes of it: batches, samples, trips, events, trip scores."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models._base import Base, str_enum, utcnow
+
+__all__ = ["EventKind", "Sample", "Trip", "TripEvent", "TripScore", "UploadBatch"]
+
+
+class UploadBatch(Base):
+    """One signed batch as received. (device, seq) identifies it: a repeat is never stored twice."""
+
+    __tablename__ = "upload_batches"
+    __table_args__ = (UniqueConstraint("device_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
+    seq: Mapped[int]
+    content_sha256: Mapped[bytes] = mapped_column(LargeBinary(32))
+    sample_count: Mapped[int]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Sample(Base):
+    """One merged OBD-II + GPS reading. Absent readings are NULL, never zero. SI-ish units in names."""
+
+    __tablename__ = "samples"
+    __table_args__ = (Index("ix_samples_device_time", "device_id", "time_ns"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("upload_batches.id"), index=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
+    time_ns: Mapped[int]
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    gps_speed_kmh: Mapped[float | None]
+    heading_deg: Mapped[float | None]
+    hdop: Mapped[float | None]
+    satellites: Mapped[int | None]
+    speed_kmh: Mapped[float | None]
+    rpm: Mapped[float | None]
+    throttle_pct: Mapped[float | None]
+    engine_load_pct: Mapped[float | None]
+    coolant_c: Mapped[float | None]
+    fuel_pct: Mapped[float | None]
+    maf_gs: Mapped[float | None]
+
+
+class Trip(Base):
+    """A contiguous drive of one device, split on stops or data gaps."""
+
+    __tablename__ = "trips"
+    __table_args__ = (UniqueConstraint("device_id", "start_ns"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), index=True)
+    start_ns: Mapped[int]
+    end_ns: Mapped[int]
+    distance_m: Mapped[float]
+    duration_s: Mapped[float]
+    idle_s: Mapped[float] = mapped_column(default=0.0)
+    night_s: Mapped[float] = mapped_column(default=0.0)
+    gps_jumps: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EventKind(StrEnum):
+    """Driving events the detectors find."""
+
+    HARSH_BRAKE = "harsh_brake"
+    HARSH_ACCEL = "harsh_accel"
+    HARSH_CORNER = "harsh_corner"
+    SPEEDING = "speeding"
+
+
+class TripEvent(Base):
+    """One detected event with where and when it happened and its peak value."""
+
+    __tablename__ = "trip_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trip_id: Mapped[int] = mapped_column(ForeignKey("trips.id"), index=True)
+    kind: Mapped[EventKind] = mapped_column(str_enum(EventKind))
+    start_ns: Mapped[int]
+    end_ns: Mapped[int]
+    peak: Mapped[float]
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+
+
+class TripScore(Base):
+    """A trip's 0-100 score under one product version, with its readable reasons."""
+
+    __tablename__ = "trip_scores"
+    __table_args__ = (UniqueConstraint("trip_id", "product_id", "product_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trip_id: Mapped[int] = mapped_column(ForeignKey("trips.id"))
+    product_id: Mapped[str] = mapped_column(String(64))
+    product_version: Mapped[int]
+    score: Mapped[int]
+    reasons: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    canonical: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
