@@ -1,5 +1,6 @@
 """SQLAlchemy 2 typed tables of NEOT and the session factory. Alembic (`migrations/`) owns the schema."""
 
+from models._auth import ApiKey, Role, User
 from models._base import Base, UTCDateTime, utcnow
 from models._money import (
     JobState,
@@ -14,9 +15,11 @@ from models._money import (
 from models._parties import Device, Driver, Insurer, RepairShop, Vehicle
 from models._policies import EpochState, Policy, PolicyStatus, ScoreEpoch
 from models._session import make_engine, make_session_factory, session_scope
+from models._statements import Product, Statement, StatementScore
 from models._telemetry import EventKind, Sample, Trip, TripEvent, TripScore, UploadBatch
 
 __all__ = [
+    "ApiKey",
     "Base",
     "Device",
     "Driver",
@@ -31,16 +34,21 @@ __all__ = [
     "Policy",
     "PolicyStatus",
     "Posting",
+    "Product",
     "RepairJob",
     "RepairShop",
+    "Role",
     "Sample",
     "ScoreEpoch",
+    "Statement",
+    "StatementScore",
     "Trip",
     "TripEvent",
     "TripScore",
     "UTCDateTime",
     "UnbalancedEntryError",
     "UploadBatch",
+    "User",
     "Vehicle",
     "make_engine",
     "make_session_factory",

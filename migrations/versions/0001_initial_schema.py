@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 19:35:24.333619
+Create Date: 2026-11-25 19:39:17.611292
 """
 
 from collections.abc import Sequence
@@ -94,6 +94,42 @@ def upgrade() -> None:
     with op.batch_alter_table('journal_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_journal_entries_payment_id'), ['payment_id'], unique=False)
 
+    op.create_table('products',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('insurer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('definition_id', sa.String(length=64), nullable=False),
+    sa.Column('definition_version', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('created_at', models._base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['insurer_id'], ['insurers.id'], name=op.f('fk_products_insurer_id_insurers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_products')),
+    sa.UniqueConstraint('insurer_id', 'definition_id', 'definition_version', name=op.f('uq_products_insurer_id_definition_id_definition_version'))
+    )
+    with op.batch_alter_table('products', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_products_insurer_id'), ['insurer_id'], unique=False)
+
+    op.create_table('users',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('username', sa.String(length=320), nullable=False),
+    sa.Column('password_hash', sa.String(length=200), nullable=False),
+    sa.Column('role', sa.Enum('driver', 'insurer', 'repair_shop', 'admin', name='role', native_enum=False), nullable=False),
+    sa.Column('driver_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('insurer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', models._base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("(role = 'driver' AND driver_id IS NOT NULL AND insurer_id IS NULL AND shop_id IS NULL) OR (role = 'insurer' AND insurer_id IS NOT NULL AND driver_id IS NULL AND shop_id IS NULL) OR (role = 'repair_shop' AND shop_id IS NOT NULL AND driver_id IS NULL AND insurer_id IS NULL) OR (role = 'admin' AND driver_id IS NULL AND insurer_id IS NULL AND shop_id IS NULL)", name=op.f('ck_users_role_matches_party')),
+    sa.ForeignKeyConstraint(['driver_id'], ['drivers.id'], name=op.f('fk_users_driver_id_drivers')),
+    sa.ForeignKeyConstraint(['insurer_id'], ['insurers.id'], name=op.f('fk_users_insurer_id_insurers')),
+    sa.ForeignKeyConstraint(['shop_id'], ['repair_shops.id'], name=op.f('fk_users_shop_id_repair_shops')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
+    sa.UniqueConstraint('username', name=op.f('uq_users_username'))
+    )
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_users_driver_id'), ['driver_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_users_insurer_id'), ['insurer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_users_shop_id'), ['shop_id'], unique=False)
+
     op.create_table('vehicles',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('driver_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -108,6 +144,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('vehicles', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_vehicles_driver_id'), ['driver_id'], unique=False)
+
+    op.create_table('api_keys',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('prefix', sa.String(length=16), nullable=False),
+    sa.Column('secret_sha256', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('created_at', models._base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', models._base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_keys_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_keys')),
+    sa.UniqueConstraint('prefix', name=op.f('uq_api_keys_prefix'))
+    )
+    with op.batch_alter_table('api_keys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_keys_user_id'), ['user_id'], unique=False)
 
     op.create_table('devices',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -180,6 +231,31 @@ def upgrade() -> None:
     with op.batch_alter_table('repair_jobs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_repair_jobs_policy_id'), ['policy_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_repair_jobs_shop_id'), ['shop_id'], unique=False)
+
+    op.create_table('statements',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('policy_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('distance_m', sa.Double(), nullable=False),
+    sa.Column('trip_count', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('driver_score', sa.Double(), nullable=True),
+    sa.Column('risk_factor', sa.Double(), nullable=False),
+    sa.Column('model_version', sa.String(length=64), nullable=False),
+    sa.Column('model_sha256', sa.String(length=64), nullable=False),
+    sa.Column('base_premium', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('premium', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('statement_sha256', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('payment_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('issued_at', models._base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['payment_id'], ['payments.id'], name=op.f('fk_statements_payment_id_payments')),
+    sa.ForeignKeyConstraint(['policy_id'], ['policies.id'], name=op.f('fk_statements_policy_id_policies')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_statements')),
+    sa.UniqueConstraint('policy_id', 'period_start', name=op.f('uq_statements_policy_id_period_start'))
+    )
+    with op.batch_alter_table('statements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_statements_payment_id'), ['payment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_statements_policy_id'), ['policy_id'], unique=False)
 
     op.create_table('trips',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -264,11 +340,29 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_trip_scores')),
     sa.UniqueConstraint('trip_id', 'product_id', 'product_version', name=op.f('uq_trip_scores_trip_id_product_id_product_version'))
     )
+    op.create_table('statement_scores',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('statement_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('trip_score_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.ForeignKeyConstraint(['statement_id'], ['statements.id'], name=op.f('fk_statement_scores_statement_id_statements')),
+    sa.ForeignKeyConstraint(['trip_score_id'], ['trip_scores.id'], name=op.f('fk_statement_scores_trip_score_id_trip_scores')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_statement_scores')),
+    sa.UniqueConstraint('statement_id', 'trip_score_id', name=op.f('uq_statement_scores_statement_id_trip_score_id'))
+    )
+    with op.batch_alter_table('statement_scores', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_statement_scores_statement_id'), ['statement_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_statement_scores_trip_score_id'), ['trip_score_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('statement_scores', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_statement_scores_trip_score_id'))
+        batch_op.drop_index(batch_op.f('ix_statement_scores_statement_id'))
+
+    op.drop_table('statement_scores')
     op.drop_table('trip_scores')
     with op.batch_alter_table('trip_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_trip_events_trip_id'))
@@ -284,6 +378,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_trips_device_id'))
 
     op.drop_table('trips')
+    with op.batch_alter_table('statements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_statements_policy_id'))
+        batch_op.drop_index(batch_op.f('ix_statements_payment_id'))
+
+    op.drop_table('statements')
     with op.batch_alter_table('repair_jobs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_repair_jobs_shop_id'))
         batch_op.drop_index(batch_op.f('ix_repair_jobs_policy_id'))
@@ -304,10 +403,24 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_devices_vehicle_id'))
 
     op.drop_table('devices')
+    with op.batch_alter_table('api_keys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_keys_user_id'))
+
+    op.drop_table('api_keys')
     with op.batch_alter_table('vehicles', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_vehicles_driver_id'))
 
     op.drop_table('vehicles')
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_users_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_users_insurer_id'))
+        batch_op.drop_index(batch_op.f('ix_users_driver_id'))
+
+    op.drop_table('users')
+    with op.batch_alter_table('products', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_products_insurer_id'))
+
+    op.drop_table('products')
     with op.batch_alter_table('journal_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_journal_entries_payment_id'))
 
