@@ -4,10 +4,13 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["LogFormat", "Settings", "get_settings"]
+__all__ = ["DEFAULT_SECRET_KEY", "Environment", "LogFormat", "Settings", "get_settings"]
+
+# Known to everyone who reads this file: accepted only in development.
+DEFAULT_SECRET_KEY = "development-only-secret-change-me"
 
 
 class LogFormat(StrEnum):
@@ -16,6 +19,14 @@ class LogFormat(StrEnum):
     AUTO = "auto"
     CONSOLE = "console"
     JSON = "json"
+
+
+class Environment(StrEnum):
+    """Where NEOT runs: development allows convenience defaults that production refuses."""
+
+    DEVELOPMENT = "development"
+    STAGING = "staging"
+    PRODUCTION = "production"
 
 
 class Settings(BaseSettings):
@@ -28,11 +39,29 @@ class Settings(BaseSettings):
     neo_rpc_url: str = Field(default="http://127.0.0.1:30333", description="NEO N3 JSON-RPC endpoint")
     log_level: str = Field(default="INFO")
     log_format: LogFormat = Field(default=LogFormat.AUTO)
+    environment: Environment = Field(default=Environment.DEVELOPMENT)
+    secret_key: SecretStr = Field(
+        default=SecretStr(DEFAULT_SECRET_KEY), description="HMAC key signing API access tokens (JWT)"
+    )
+    access_token_ttl_s: int = Field(default=3600, gt=0, le=7 * 24 * 3600)
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'neot.sqlite3').resolve()}"
+        return self
+
+    @model_validator(mode="after")
+    def _no_default_secret_outside_development(self) -> "Settings":
+        """A published or short key lets anyone mint tokens: refuse it anywhere but development."""
+        if self.environment is not Environment.DEVELOPMENT:
+            key = self.secret_key.get_secret_value()
+            if key == DEFAULT_SECRET_KEY or len(key) < 32:
+                raise ValueError(
+                    f"NEOT_SECRET_KEY must be set to a random value of at least 32 characters when "
+                    f"NEOT_ENVIRONMENT={self.environment.value} (e.g. `python -c 'import secrets; "
+                    f"print(secrets.token_urlsafe(48))'`)"
+                )
         return self
 
 
