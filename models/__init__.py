@@ -2,6 +2,7 @@
 
 from models._auth import ApiKey, Role, User
 from models._base import Base, UTCDateTime, utcnow
+from models._idempotency import IdempotentRequest, RequestState
 from models._money import (
     JobState,
     JournalEntry,
@@ -25,6 +26,7 @@ __all__ = [
     "Driver",
     "EpochState",
     "EventKind",
+    "IdempotentRequest",
     "Insurer",
     "JobState",
     "JournalEntry",
@@ -37,6 +39,7 @@ __all__ = [
     "Product",
     "RepairJob",
     "RepairShop",
+    "RequestState",
     "Role",
     "Sample",
     "ScoreEpoch",

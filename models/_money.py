@@ -50,6 +50,14 @@ class RepairJob(Base):
     invoice_amount: Mapped[int | None]
     shop_amount: Mapped[int | None]
     royalty_amount: Mapped[int | None]
+    # The job's id in the escrow contract: random 63-bit, so that several databases (or a restored
+    # backup) sharing one chain can never collide on a job id the contract has already settled.
+    chain_job_id: Mapped[int] = mapped_column(unique=True)
+    opened_by: Mapped[str] = mapped_column(String(16))
+    royalty_address: Mapped[str | None] = mapped_column(String(34))
+    # Every public input of Negotiation and its outcome, so `neot repair explain` can recompute it.
+    negotiation: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    outcome_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -78,6 +86,13 @@ class Payment(Base):
         str_enum(PaymentState), default=PaymentState.INTENDED
     )
     intended_tx: Mapped[str | None] = mapped_column(String(66))
+    # The signed transaction itself: after a crash the very same bytes (same hash) are re-sent, so the
+    # chain includes them at most once; past `valid_until_block` they can never be included.
+    raw_tx: Mapped[bytes | None] = mapped_column(LargeBinary)
+    valid_until_block: Mapped[int | None]
+    # Ledger plan: the account the amount leaves and the accounts it reaches once confirmed.
+    plan: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(String(500))
     block: Mapped[int | None]
     response: Mapped[dict[str, object] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -20,7 +20,7 @@ __all__ = ["app", "main"]
 # Components that add commands, in the order their help appears. A module whose extra is not
 # installed (e.g. the server parts on an in-car box) is skipped, so only working commands show.
 COMPONENTS: tuple[str, ...] = (
-    "migrations.cli",
+    "neot.db",
     "neot.demo",
 )
 

@@ -36,8 +36,8 @@ def demo(
     engine = make_engine(settings.database_url)
     counts: dict[str, int] = {}
     with make_session_factory(engine)() as session:
-        for table in Base.metadata.sorted_tables:
-            counts[table.name] = session.scalar(select(func.count()).select_from(table)) or 0
+        for db_table in Base.metadata.sorted_tables:
+            counts[db_table.name] = session.scalar(select(func.count()).select_from(db_table)) or 0
     state = {
         "data_dir": str(data_dir.resolve()),
         "database": engine.url.render_as_string(hide_password=True),

@@ -7,7 +7,9 @@ import structlog
 
 from neot.settings import LogFormat
 
-__all__ = ["configure_logging"]
+__all__ = ["QUIET_LOGGERS", "configure_logging"]
+
+QUIET_LOGGERS: tuple[str, ...] = ("alembic", "httpx", "httpcore", "obd", "uvicorn.access")
 
 
 def configure_logging(level: str = "INFO", fmt: LogFormat = LogFormat.AUTO) -> None:
@@ -37,3 +39,6 @@ def configure_logging(level: str = "INFO", fmt: LogFormat = LogFormat.AUTO) -> N
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
+    # Libraries that narrate routine work at INFO: keep their warnings, drop the chatter.
+    for noisy in QUIET_LOGGERS:
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -6,10 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 import migrations
+from models import make_engine, make_session_factory
 
 # PostgreSQL answers here on the development machines and in CI (trust auth, database `test`).
 PG_ADMIN_URL = os.environ.get("NEOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -69,3 +71,17 @@ def migrated_url(database_url: str) -> str:
     """A database at the newest schema revision, built by the real migrations."""
     migrations.upgrade(database_url)
     return database_url
+
+
+@pytest.fixture
+def db_engine(migrated_url: str) -> Iterator[Engine]:
+    """An engine on the migrated database, disposed afterwards (no connection outlives the test)."""
+    engine = make_engine(migrated_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(db_engine: Engine) -> sessionmaker[Session]:
+    """Sessions on the migrated database."""
+    return make_session_factory(db_engine)

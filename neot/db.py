@@ -1,5 +1,10 @@
-"""`neot db upgrade|downgrade|status`: the schema commands. Heavy imports happen inside commands."""
+"""`neot db upgrade|downgrade|status`: the schema commands.
 
+Alembic and SQLAlchemy are imported inside the commands, so that this module loads on an in-car box.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -24,16 +29,29 @@ def _database_url() -> str:
 
 
 def _run(action: str, url: str, revision: str) -> None:
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
-
     import migrations
 
-    try:
+    with _database_errors(url):
         getattr(migrations, action)(url, revision)
-    except (OperationalError, ArgumentError, NoSuchModuleError) as exc:
+
+
+@contextmanager
+def _database_errors(url: str) -> Iterator[None]:
+    """Turn "cannot connect" and "no such driver" into a one-line error that says what to fix."""
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+    try:
+        yield
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
         raise UserError(
-            f"cannot reach the database at {_redact(url)}: {str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}",
+            f"cannot reach the database at {_redact(url)}: {reason}",
             "check NEOT_DATABASE_URL and that the server answers",
+        ) from exc
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise UserError(
+            f"NEOT_DATABASE_URL is not a usable database URL: {_redact(url)}",
+            "use sqlite:///path or postgresql+psycopg://user@host:5432/db",
         ) from exc
 
 
@@ -65,18 +83,16 @@ def downgrade(revision: Annotated[str, typer.Argument(help="target revision")] =
 @app.command()
 def status() -> None:
     """Show the database URL, its revision and the newest revision the code knows."""
-    from sqlalchemy.exc import OperationalError
-
     import migrations
     from models import make_engine
 
     url = _database_url()
-    try:
-        current = migrations.current_revision(make_engine(url))
-    except OperationalError as exc:
-        raise UserError(f"cannot reach the database at {_redact(url)}", "check NEOT_DATABASE_URL") from exc
-    table = Table("database", "revision", "code head", "up to date")
+    with _database_errors(url):
+        engine = make_engine(url)
+        current = migrations.current_revision(engine)
+        engine.dispose()
     head = migrations.head_revision()
+    table = Table("database", "revision", "code head", "up to date")
     table.add_row(_redact(url), current or "(empty)", head, "yes" if current == head else "no")
     _console.print(table)
 
