@@ -1,0 +1,38 @@
+"""The insurer API's FastAPI app factory. Run it with
+`uvicorn --factory insurer_api.app:create_app` (the database must be at the newest migration).
+"""
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import Engine
+
+from insurer_api.auth.routes import router as auth_router
+from insurer_api.errors import install_exception_handlers
+from models import make_engine
+from neot import __version__
+from neot.settings import Settings, get_settings
+from scoring_service.api_deps import install_database
+
+__all__ = ["ROUTERS", "create_app"]
+
+# Every router the insurer API serves, in the order they appear in the OpenAPI document.
+ROUTERS: tuple[APIRouter, ...] = (auth_router,)
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """The insurer API over `engine` (default: `settings.database_url`), scoring routes included.
+
+    Settings are validated when built, so an app outside development never starts with the
+    default token-signing key.
+    """
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="NEOT insurer API",
+        version=__version__,
+        description="Usage-based car insurance priced from driving scores anchored on NEO N3.",
+    )
+    app.state.settings = settings
+    install_database(app, engine if engine is not None else make_engine(settings.database_url))
+    install_exception_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
