@@ -2,6 +2,7 @@
 
 from models._auth import ApiKey, Role, User
 from models._base import Base, UTCDateTime, utcnow
+from models._commitments import AnchorAttempt, Commitment
 from models._idempotency import IdempotentRequest, RequestState
 from models._money import (
     JobState,
@@ -20,8 +21,10 @@ from models._statements import Product, Statement, StatementScore
 from models._telemetry import EventKind, Sample, Trip, TripEvent, TripScore, UploadBatch
 
 __all__ = [
+    "AnchorAttempt",
     "ApiKey",
     "Base",
+    "Commitment",
     "Device",
     "Driver",
     "EpochState",

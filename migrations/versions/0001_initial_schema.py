@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 19:39:17.611292
+Create Date: 2026-11-25 19:41:46.695638
 """
 
 from collections.abc import Sequence
@@ -30,6 +30,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_drivers')),
     sa.UniqueConstraint('email', name=op.f('uq_drivers_email'))
     )
+    op.create_table('idempotent_requests',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('principal', sa.String(length=100), nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('request_sha256', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('state', sa.Enum('running', 'done', name='requeststate', native_enum=False), nullable=False),
+    sa.Column('status_code', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('response', sa.JSON(), nullable=True),
+    sa.Column('created_at', models._base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotent_requests')),
+    sa.UniqueConstraint('principal', 'key', name=op.f('uq_idempotent_requests_principal_key'))
+    )
     op.create_table('insurers',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -53,6 +65,10 @@ def upgrade() -> None:
     sa.Column('amount', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('state', sa.Enum('intended', 'sent', 'confirmed', 'failed', 'void', name='paymentstate', native_enum=False), nullable=False),
     sa.Column('intended_tx', sa.String(length=66), nullable=True),
+    sa.Column('raw_tx', sa.LargeBinary(), nullable=True),
+    sa.Column('valid_until_block', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('plan', sa.JSON(), nullable=False),
+    sa.Column('error', sa.String(length=500), nullable=True),
     sa.Column('block', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('response', sa.JSON(), nullable=True),
     sa.Column('created_at', models._base.UTCDateTime(timezone=True), nullable=False),
@@ -83,6 +99,40 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_score_epochs')),
     sa.UniqueConstraint('epoch', name=op.f('uq_score_epochs_epoch'))
     )
+    op.create_table('anchor_attempts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('epoch', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('tx_hash', sa.String(length=66), nullable=False),
+    sa.Column('tx_raw', sa.LargeBinary(), nullable=False),
+    sa.Column('valid_until_block', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('network_magic', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('contract_hash', sa.String(length=42), nullable=False),
+    sa.Column('created_at', models._base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['epoch'], ['score_epochs.epoch'], name=op.f('fk_anchor_attempts_epoch_score_epochs')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_anchor_attempts')),
+    sa.UniqueConstraint('tx_hash', name=op.f('uq_anchor_attempts_tx_hash'))
+    )
+    with op.batch_alter_table('anchor_attempts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_anchor_attempts_epoch'), ['epoch'], unique=False)
+
+    op.create_table('commitments',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('record_type', sa.String(length=32), nullable=False),
+    sa.Column('record_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('canonical', sa.LargeBinary(), nullable=False),
+    sa.Column('salt', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('leaf_hash', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('epoch', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('leaf_index', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('committed_at', models._base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['epoch'], ['score_epochs.epoch'], name=op.f('fk_commitments_epoch_score_epochs')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_commitments')),
+    sa.UniqueConstraint('epoch', 'leaf_index', name=op.f('uq_commitments_epoch_leaf_index')),
+    sa.UniqueConstraint('record_type', 'record_id', name=op.f('uq_commitments_record_type_record_id'))
+    )
+    with op.batch_alter_table('commitments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_commitments_epoch'), ['epoch'], unique=False)
+
     op.create_table('journal_entries',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('payment_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
@@ -222,11 +272,17 @@ def upgrade() -> None:
     sa.Column('invoice_amount', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('shop_amount', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('royalty_amount', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('chain_job_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('opened_by', sa.String(length=16), nullable=False),
+    sa.Column('royalty_address', sa.String(length=34), nullable=True),
+    sa.Column('negotiation', sa.JSON(), nullable=True),
+    sa.Column('outcome_reason', sa.String(length=500), nullable=True),
     sa.Column('created_at', models._base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', models._base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['policy_id'], ['policies.id'], name=op.f('fk_repair_jobs_policy_id_policies')),
     sa.ForeignKeyConstraint(['shop_id'], ['repair_shops.id'], name=op.f('fk_repair_jobs_shop_id_repair_shops')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_repair_jobs'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_repair_jobs')),
+    sa.UniqueConstraint('chain_job_id', name=op.f('uq_repair_jobs_chain_job_id'))
     )
     with op.batch_alter_table('repair_jobs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_repair_jobs_policy_id'), ['policy_id'], unique=False)
@@ -425,10 +481,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_journal_entries_payment_id'))
 
     op.drop_table('journal_entries')
+    with op.batch_alter_table('commitments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_commitments_epoch'))
+
+    op.drop_table('commitments')
+    with op.batch_alter_table('anchor_attempts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_anchor_attempts_epoch'))
+
+    op.drop_table('anchor_attempts')
     op.drop_table('score_epochs')
     op.drop_table('repair_shops')
     op.drop_table('payments')
     op.drop_table('ledger_accounts')
     op.drop_table('insurers')
+    op.drop_table('idempotent_requests')
     op.drop_table('drivers')
     # ### end Alembic commands ###
