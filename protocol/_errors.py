@@ -1,0 +1,54 @@
+"""The exception tree of the wire protocol.
+
+ProtocolError                 anything this package refuses
+├── EncodeError               a value that has no canonical encoding (NaN, float, out of range)
+├── KeyFormatError            a device key or public key that cannot be loaded
+└── DecodeError               bytes from the wire that must be rejected (a 4xx on the server)
+    ├── OversizeError         over a size limit, before or after decompression
+    ├── MalformedError        not the documented structure (bad JSON, wrong types, bad columns)
+    ├── UnsupportedVersionError  a version header this code does not speak
+    └── SignatureError        signature invalid, or device id not the key's address
+"""
+
+__all__ = [
+    "DecodeError",
+    "EncodeError",
+    "KeyFormatError",
+    "MalformedError",
+    "OversizeError",
+    "ProtocolError",
+    "SignatureError",
+    "UnsupportedVersionError",
+]
+
+
+class ProtocolError(Exception):
+    """Base of every error raised by `protocol`."""
+
+
+class EncodeError(ProtocolError, ValueError):
+    """The value cannot be encoded canonically; the message names the offending field."""
+
+
+class KeyFormatError(ProtocolError, ValueError):
+    """A private or public key in an unexpected format."""
+
+
+class DecodeError(ProtocolError, ValueError):
+    """Received bytes are not an acceptable message; the message says what is wrong."""
+
+
+class OversizeError(DecodeError):
+    """The message exceeds a documented size limit."""
+
+
+class MalformedError(DecodeError):
+    """The message does not follow the documented structure."""
+
+
+class UnsupportedVersionError(DecodeError):
+    """The message's version header is not one this code understands."""
+
+
+class SignatureError(DecodeError):
+    """The signature does not verify, or the claimed device id is not the signing key's address."""
