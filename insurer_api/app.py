@@ -7,6 +7,10 @@ from sqlalchemy import Engine
 
 from insurer_api.auth.routes import router as auth_router
 from insurer_api.errors import install_exception_handlers
+from insurer_api.parties.routes import router as parties_router
+from insurer_api.policies.routes import router as policies_router
+from insurer_api.trips.routes import router as trips_router
+from insurer_api.vehicles.routes import router as vehicles_router
 from models import make_engine
 from neot import __version__
 from neot.settings import Settings, get_settings
@@ -15,7 +19,13 @@ from scoring_service.api_deps import install_database
 __all__ = ["ROUTERS", "create_app"]
 
 # Every router the insurer API serves, in the order they appear in the OpenAPI document.
-ROUTERS: tuple[APIRouter, ...] = (auth_router,)
+ROUTERS: tuple[APIRouter, ...] = (
+    auth_router,
+    parties_router,
+    vehicles_router,
+    policies_router,
+    trips_router,
+)
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:

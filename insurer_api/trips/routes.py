@@ -1,0 +1,53 @@
+"""`/v1/trips`, `/v1/scores`: read-only views of what scoring made of the uploads."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from insurer_api.deps import CurrentUser, ObjectId, SessionDep, require_role
+from insurer_api.schemas import MAX_ID
+from insurer_api.trips._crud import get_score, get_trip, list_scores, list_trips
+from insurer_api.trips._schemas import ScorePublic, TripDetail, TripPublic
+from models import Role
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["trips"], dependencies=[require_role(Role.ADMIN, Role.INSURER, Role.DRIVER)])
+
+_NS = Query(ge=0, le=MAX_ID, description="UTC nanoseconds since the epoch")
+
+
+@router.get("/trips", response_model=list[TripPublic], summary="Trips you may see, oldest first")
+def get_trips(
+    user: CurrentUser,
+    session: SessionDep,
+    vehicle_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    since_ns: Annotated[int | None, _NS] = None,
+    until_ns: Annotated[int | None, _NS] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+) -> list[TripPublic]:
+    return list_trips(
+        session=session,
+        viewer=user,
+        vehicle_id=vehicle_id,
+        since_ns=since_ns,
+        until_ns=until_ns,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/trips/{trip_id}", response_model=TripDetail, summary="One trip with its events")
+def get_one_trip(trip_id: ObjectId, user: CurrentUser, session: SessionDep) -> TripDetail:
+    return get_trip(session=session, viewer=user, trip_id=trip_id)
+
+
+@router.get("/trips/{trip_id}/scores", response_model=list[ScorePublic], summary="A trip's scores")
+def get_trip_scores(trip_id: ObjectId, user: CurrentUser, session: SessionDep) -> list[ScorePublic]:
+    return [ScorePublic.model_validate(s) for s in list_scores(session=session, viewer=user, trip_id=trip_id)]
+
+
+@router.get("/scores/{score_id}", response_model=ScorePublic, summary="One trip score with its reasons")
+def get_one_score(score_id: ObjectId, user: CurrentUser, session: SessionDep) -> ScorePublic:
+    return ScorePublic.model_validate(get_score(session=session, viewer=user, score_id=score_id))
