@@ -1,0 +1,46 @@
+"""Verified ingestion of signed batches from registered devices (`POST /v1/ingest/batches`)."""
+
+from scoring_service.ingest._body import read_limited_body
+from scoring_service.ingest._devices import register_device, set_pending_config
+from scoring_service.ingest._errors import (
+    BadSignatureError,
+    BodyTooLargeError,
+    DeviceExistsError,
+    DeviceRegistrationError,
+    ImplausibleSampleError,
+    IngestError,
+    InvalidPublicKeyError,
+    MalformedBatchError,
+    SeqConflictError,
+    UnknownDeviceError,
+    UnknownVehicleError,
+    UnsupportedEncodingError,
+)
+from scoring_service.ingest._router import IngestLimitsDep, get_ingest_limits, router
+from scoring_service.ingest._service import SAMPLE_COLUMNS, IngestLimits, accept_batch, decode_body, pending_configure
+
+__all__ = [
+    "SAMPLE_COLUMNS",
+    "BadSignatureError",
+    "BodyTooLargeError",
+    "DeviceExistsError",
+    "DeviceRegistrationError",
+    "ImplausibleSampleError",
+    "IngestError",
+    "IngestLimits",
+    "IngestLimitsDep",
+    "InvalidPublicKeyError",
+    "MalformedBatchError",
+    "SeqConflictError",
+    "UnknownDeviceError",
+    "UnknownVehicleError",
+    "UnsupportedEncodingError",
+    "accept_batch",
+    "decode_body",
+    "get_ingest_limits",
+    "pending_configure",
+    "read_limited_body",
+    "register_device",
+    "router",
+    "set_pending_config",
+]

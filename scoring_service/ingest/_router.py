@@ -1,0 +1,69 @@
+"""`POST /v1/ingest/batches`: the one endpoint devices talk to."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from protocol import encode_signal
+from scoring_service.api_deps import SessionFactoryDep
+from scoring_service.ingest._body import read_limited_body
+from scoring_service.ingest._errors import IngestError
+from scoring_service.ingest._service import IngestLimits, accept_batch
+
+__all__ = ["IngestLimitsDep", "get_ingest_limits", "router"]
+
+router = APIRouter(prefix="/v1/ingest", tags=["ingest"])
+
+_DEFAULT_LIMITS = IngestLimits()
+
+
+def get_ingest_limits(request: Request) -> IngestLimits:
+    """The app's limits (`app.state.ingest_limits`), or the protocol's defaults."""
+    limits: IngestLimits = getattr(request.app.state, "ingest_limits", _DEFAULT_LIMITS)
+    return limits
+
+
+type IngestLimitsDep = Annotated[IngestLimits, Depends(get_ingest_limits)]
+
+_ERROR = {"content": {"application/json": {"example": {"detail": "what is wrong"}}}}
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Stored now or before: the Ack signal (highest stored seq, pending Configure)",
+        "content": {"application/json": {"example": {"type": "ack", "seq": 42}}},
+    },
+    401: {"description": "Signature does not verify with the registered key", **_ERROR},
+    403: {"description": "Device not registered", **_ERROR},
+    409: {"description": "This seq is stored with other content", **_ERROR},
+    413: {"description": "Body, or body after decompression, over the limit", **_ERROR},
+    415: {"description": "Content-Encoding other than gzip", **_ERROR},
+    422: {"description": "Not a well-formed batch, or implausible samples; names the field", **_ERROR},
+}
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": 'A signed batch, `{"batch": {...}, "sig": "<hex>"}` (see `protocol`), optionally gzip',
+        "content": {"application/json": {"schema": {"type": "object", "required": ["batch", "sig"]}}},
+    }
+}
+
+
+@router.post("/batches", responses=_RESPONSES, openapi_extra=_BODY, response_class=Response)
+async def post_batch(request: Request, factory: SessionFactoryDep, limits: IngestLimitsDep) -> Response:
+    """Store a signed batch once per (device, seq) and acknowledge it.
+
+    The body is read here, chunk by chunk under the size limit, so an oversized or inflating
+    body is refused before it is held in memory; decoding and the database run on a worker thread.
+    """
+    try:
+        body = await read_limited_body(
+            request.stream(),
+            content_encoding=request.headers.get("content-encoding"),
+            content_length=request.headers.get("content-length"),
+            max_bytes=limits.max_body_bytes,
+        )
+        ack = await run_in_threadpool(accept_batch, factory, body, limits=limits)
+    except IngestError as exc:
+        return JSONResponse({"detail": exc.message, "field": exc.field}, status_code=exc.status_code)
+    return Response(encode_signal(ack), media_type="application/json")
