@@ -1,0 +1,40 @@
+"""Samples as numpy columns, motion arithmetic, trip segmentation and trip measures."""
+
+from scoring_service.trips._arrays import FloatArray, IntArray, SampleArrays, SampleLike
+from scoring_service.trips._kinematics import (
+    drop_gps_jumps,
+    drop_out_of_order,
+    haversine_m,
+    heading_rad,
+    lateral_accel_ms2,
+    longitudinal_accel_ms2,
+    moving_average,
+    sample_speed_kmh,
+    seconds_since_start,
+    trip_speed_ms,
+)
+from scoring_service.trips._measures import distance_m, duration_s, idle_s
+from scoring_service.trips._segment import Segmentation, TripSlice, segment_trips
+
+__all__ = [
+    "FloatArray",
+    "IntArray",
+    "SampleArrays",
+    "SampleLike",
+    "Segmentation",
+    "TripSlice",
+    "distance_m",
+    "drop_gps_jumps",
+    "drop_out_of_order",
+    "duration_s",
+    "haversine_m",
+    "heading_rad",
+    "idle_s",
+    "lateral_accel_ms2",
+    "longitudinal_accel_ms2",
+    "moving_average",
+    "sample_speed_kmh",
+    "seconds_since_start",
+    "segment_trips",
+    "trip_speed_ms",
+]

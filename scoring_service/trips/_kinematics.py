@@ -1,0 +1,200 @@
+"""Vectorised motion arithmetic over sample columns: distances, speeds, accelerations, headings.
+
+Conventions: `time_s` is seconds from the trip's first sample (float64, exact to the ns for any
+trip shorter than ~100 days); a per-interval value at index i describes [t_i, t_{i+1}) and holds
+until the next sample, so a run of flagged samples lasts `t[end] - t[start]`.
+"""
+
+import numpy as np
+
+from scoring_service.trips._arrays import FloatArray, IntArray, SampleArrays
+
+__all__ = [
+    "EARTH_RADIUS_M",
+    "bearing_rad",
+    "drop_gps_jumps",
+    "drop_out_of_order",
+    "fill_gaps",
+    "haversine_m",
+    "heading_rad",
+    "lateral_accel_ms2",
+    "longitudinal_accel_ms2",
+    "moving_average",
+    "sample_speed_kmh",
+    "seconds_since_start",
+    "trip_speed_ms",
+]
+
+EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius
+_COVERAGE = 0.8  # share of samples a speed or heading source must fill to be used for a whole trip
+
+
+def haversine_m(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2: FloatArray) -> FloatArray:
+    """Great-circle distance in metres, element-wise; NaN where a position is missing."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp = p2 - p1
+    dl = np.radians(lon2 - lon1)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def bearing_rad(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2: FloatArray) -> FloatArray:
+    """Initial great-circle bearing from point 1 to point 2, radians clockwise from north."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dl = np.radians(lon2 - lon1)
+    y = np.sin(dl) * np.cos(p2)
+    x = np.cos(p1) * np.sin(p2) - np.sin(p1) * np.cos(p2) * np.cos(dl)
+    return np.arctan2(y, x)
+
+
+def seconds_since_start(time_ns: IntArray) -> FloatArray:
+    """Times as float seconds from the first sample (subtracting first keeps ns precision)."""
+    if len(time_ns) == 0:
+        return np.zeros(0)
+    return (time_ns - time_ns[0]).astype(np.float64) / 1e9
+
+
+def drop_out_of_order(samples: SampleArrays) -> SampleArrays:
+    """Keep only samples strictly newer than every sample before them (a late fix is dropped)."""
+    t = samples.time_ns
+    if len(t) < 2:
+        return samples
+    previous_max = np.maximum.accumulate(t)[:-1]
+    keep = np.concatenate(([True], t[1:] > previous_max))
+    return samples if bool(keep.all()) else samples.take(keep)
+
+
+def drop_gps_jumps(
+    time_ns: IntArray, lat: FloatArray, lon: FloatArray, max_speed_ms: float
+) -> tuple[FloatArray, FloatArray]:
+    """Blank positions that imply a speed beyond `max_speed_ms` from the last good position.
+
+    Returns new lat/lon arrays, NaN at the dropped fixes. The vectorised test
+    finds the common case (no jump) in microseconds; only when one exists does a sequential walk
+    decide which fixes are bad, since after a jump the reference is the last good fix, not the
+    previous one.
+    """
+    valid = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
+    if len(valid) < 2:
+        return lat, lon
+    t_s = time_ns[valid].astype(np.float64) / 1e9
+    d = haversine_m(lat[valid[:-1]], lon[valid[:-1]], lat[valid[1:]], lon[valid[1:]])
+    dt = np.diff(t_s)
+    if not bool(np.any(d > max_speed_ms * dt)):
+        return lat, lon
+    good = np.ones(len(valid), dtype=bool)
+    last = 0
+    vlat, vlon = lat[valid], lon[valid]
+    for i in range(1, len(valid)):
+        dist = float(haversine_m(vlat[last : last + 1], vlon[last : last + 1], vlat[i : i + 1], vlon[i : i + 1])[0])
+        if dist > max_speed_ms * (t_s[i] - t_s[last]):
+            good[i] = False
+        else:
+            last = i
+    bad = valid[~good]
+    lat, lon = lat.copy(), lon.copy()
+    lat[bad] = np.nan
+    lon[bad] = np.nan
+    return lat, lon
+
+
+def sample_speed_kmh(samples: SampleArrays) -> FloatArray:
+    """Best speed per sample: OBD, else GPS, else implied by the distance from the previous fix."""
+    speed = np.where(np.isfinite(samples.speed_kmh), samples.speed_kmh, samples.gps_speed_kmh)
+    missing = ~np.isfinite(speed)
+    if bool(missing.any()) and len(samples) > 1:
+        implied = np.full(len(samples), np.nan)
+        step = haversine_m(samples.lat[:-1], samples.lon[:-1], samples.lat[1:], samples.lon[1:])
+        dt = np.diff(samples.time_ns).astype(np.float64) / 1e9
+        implied[1:] = step / np.where(dt > 0, dt, np.nan) * 3.6
+        speed = np.where(missing, implied, speed)
+    return np.asarray(speed, dtype=np.float64)
+
+
+def fill_gaps(time_s: FloatArray, values: FloatArray) -> FloatArray:
+    """Linear interpolation over NaNs (held constant beyond the ends); all-NaN stays all-NaN."""
+    ok = np.isfinite(values)
+    if bool(ok.all()) or not bool(ok.any()):
+        return values
+    return np.interp(time_s, time_s[ok], values[ok])
+
+
+def trip_speed_ms(samples: SampleArrays, time_s: FloatArray) -> FloatArray:
+    """One speed source for a whole trip, m/s, gaps interpolated.
+
+    Mixing sources sample by sample would turn the offset between OBD and GPS speed into fake
+    accelerations, so a trip uses OBD speed if it covers most samples, else GPS speed, else speed
+    implied by positions.
+    """
+    n = len(samples)
+    for source in (samples.speed_kmh, samples.gps_speed_kmh):
+        if n and np.count_nonzero(np.isfinite(source)) >= _COVERAGE * n:
+            return fill_gaps(time_s, source) / 3.6
+    implied = np.full(n, np.nan)
+    if n > 1:
+        step = haversine_m(samples.lat[:-1], samples.lon[:-1], samples.lat[1:], samples.lon[1:])
+        dt = np.diff(time_s)
+        implied[:-1] = step / np.where(dt > 0, dt, np.nan) * 3.6
+    filled = fill_gaps(time_s, implied)
+    return np.nan_to_num(filled, nan=0.0) / 3.6
+
+
+def moving_average(time_s: FloatArray, values: FloatArray, window_s: float) -> FloatArray:
+    """Centred moving average over a time window (uneven sampling allowed); NaN-free input."""
+    if window_s <= 0 or len(values) < 2:
+        return values
+    cs = np.concatenate(([0.0], np.cumsum(values)))
+    lo = np.searchsorted(time_s, time_s - window_s / 2, side="left")
+    hi = np.searchsorted(time_s, time_s + window_s / 2, side="right")
+    return (cs[hi] - cs[lo]) / (hi - lo)
+
+
+def _forward_rate(time_s: FloatArray, values: FloatArray, max_gap_s: float) -> FloatArray:
+    """d(values)/dt over each interval [t_i, t_{i+1}); NaN across gaps longer than `max_gap_s`
+    and for the last sample."""
+    out = np.full(len(values), np.nan)
+    if len(values) < 2:
+        return out
+    dt = np.diff(time_s)
+    rate = np.diff(values) / np.where(dt > 0, dt, np.nan)
+    out[:-1] = np.where(dt <= max_gap_s, rate, np.nan)
+    return out
+
+
+def longitudinal_accel_ms2(
+    time_s: FloatArray, speed_ms: FloatArray, smoothing_s: float, max_gap_s: float
+) -> FloatArray:
+    """Acceleration along the road from speed over time, after a centred moving average."""
+    return _forward_rate(time_s, moving_average(time_s, speed_ms, smoothing_s), max_gap_s)
+
+
+def heading_rad(samples: SampleArrays, time_s: FloatArray) -> FloatArray:
+    """Unwrapped heading for the trip: the receiver's course if it covers most samples, else the
+    bearing between consecutive fixes. Gaps are held from the previous value."""
+    n = len(samples)
+    if n and np.count_nonzero(np.isfinite(samples.heading_deg)) >= _COVERAGE * n:
+        raw = np.radians(samples.heading_deg)
+    else:
+        raw = np.full(n, np.nan)
+        if n > 1:
+            raw[:-1] = bearing_rad(samples.lat[:-1], samples.lon[:-1], samples.lat[1:], samples.lon[1:])
+            same = (samples.lat[:-1] == samples.lat[1:]) & (samples.lon[:-1] == samples.lon[1:])
+            raw[:-1][same] = np.nan  # no movement, no bearing
+    ok = np.isfinite(raw)
+    if not bool(ok.any()):
+        return np.zeros(n)
+    # hold the last known heading over gaps, then unwrap so that 359 deg -> 1 deg is +2 deg
+    idx = np.where(ok, np.arange(n), 0)
+    np.maximum.accumulate(idx, out=idx)
+    held = raw[idx]
+    first = int(np.argmax(ok))
+    held[:first] = raw[first]
+    return np.unwrap(held)
+
+
+def lateral_accel_ms2(
+    time_s: FloatArray, speed_ms: FloatArray, heading: FloatArray, smoothing_s: float, max_gap_s: float
+) -> FloatArray:
+    """Centripetal acceleration = yaw rate x speed (signed: positive turning right)."""
+    yaw_rate = _forward_rate(time_s, moving_average(time_s, heading, smoothing_s), max_gap_s)
+    return yaw_rate * moving_average(time_s, speed_ms, smoothing_s)
