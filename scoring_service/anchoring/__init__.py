@@ -1,0 +1,34 @@
+"""Anchoring NEOT records on NEO: commitments, Merkle epochs, one anchor transaction per epoch,
+and the proof documents that let anyone check a record against the chain.
+
+Importing this package loads the database layer and `protocol` only; the anchoring loop and its
+NEO client, which need the chain SDK, are in `scoring_service.anchoring.service`.
+"""
+
+from scoring_service.anchoring._commit import commit_record
+from scoring_service.anchoring._epochs import EpochPolicy, close_due_epoch, epoch_tree, open_epoch
+from scoring_service.anchoring._errors import (
+    AnchorConflict,
+    AnchoringError,
+    ChainUnavailable,
+    CommitmentConflict,
+    EpochIntegrityError,
+    RecordNotCommitted,
+)
+from scoring_service.anchoring._proofs import TreeCache, build_proof
+
+__all__ = [
+    "AnchorConflict",
+    "AnchoringError",
+    "ChainUnavailable",
+    "CommitmentConflict",
+    "EpochIntegrityError",
+    "EpochPolicy",
+    "RecordNotCommitted",
+    "TreeCache",
+    "build_proof",
+    "close_due_epoch",
+    "commit_record",
+    "epoch_tree",
+    "open_epoch",
+]
