@@ -50,9 +50,9 @@ class RepairJob(Base):
     invoice_amount: Mapped[int | None]
     shop_amount: Mapped[int | None]
     royalty_amount: Mapped[int | None]
-    # The job's id in the escrow contract: random 63-bit, so that several databases (or a restored
-    # backup) sharing one chain can never collide on a job id the contract has already settled.
-    chain_job_id: Mapped[int] = mapped_column(unique=True)
+    # The job's id in the escrow contract (hex of 16 random bytes), so that several databases (or a
+    # restored backup) sharing one chain never collide on a job id the contract has already settled.
+    chain_job_id: Mapped[str] = mapped_column(String(32), unique=True)
     opened_by: Mapped[str] = mapped_column(String(16))
     royalty_address: Mapped[str | None] = mapped_column(String(34))
     # Every public input of Negotiation and its outcome, so `neot repair explain` can recompute it.

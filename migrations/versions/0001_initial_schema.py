@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 19:41:46.695638
+Create Date: 2026-11-25 19:45:27.370460
 """
 
 from collections.abc import Sequence
@@ -272,7 +272,7 @@ def upgrade() -> None:
     sa.Column('invoice_amount', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('shop_amount', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('royalty_amount', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('chain_job_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('chain_job_id', sa.String(length=32), nullable=False),
     sa.Column('opened_by', sa.String(length=16), nullable=False),
     sa.Column('royalty_address', sa.String(length=34), nullable=True),
     sa.Column('negotiation', sa.JSON(), nullable=True),

@@ -1,0 +1,78 @@
+"""Payments: NEOT moved on chain exactly once, every movement in a double-entry ledger.
+
+`execute` runs one payment (intent committed before the transaction is sent, confirmed or
+voided from what the chain says); `reconcile` compares the ledger with the chain and finishes or
+voids whatever a crash left in flight; `idempotent` answers retried HTTP requests.
+"""
+
+from insurer_api.payments._chain import (
+    JOB_LOCKED,
+    JOB_REFUNDED,
+    JOB_RELEASED,
+    ChainEvent,
+    EscrowGateway,
+    EscrowJob,
+    PreparedTx,
+    TxOutcome,
+)
+from insurer_api.payments._errors import (
+    ChainRefusedError,
+    ChainUnavailableError,
+    IdempotencyKeyReusedError,
+    PaymentError,
+    RequestInProgressError,
+    UnknownSignerError,
+)
+from insurer_api.payments._ledger import (
+    account,
+    balance,
+    balances,
+    deposit_account,
+    job_account,
+    pending_account,
+    post,
+    wallet_account,
+)
+from insurer_api.payments._service import (
+    IN_FLIGHT,
+    PaymentKind,
+    Plan,
+    execute,
+    finish,
+    record_observed,
+    settle,
+)
+from models import PaymentState
+
+__all__ = [
+    "IN_FLIGHT",
+    "JOB_LOCKED",
+    "JOB_REFUNDED",
+    "JOB_RELEASED",
+    "ChainEvent",
+    "ChainRefusedError",
+    "ChainUnavailableError",
+    "EscrowGateway",
+    "EscrowJob",
+    "IdempotencyKeyReusedError",
+    "PaymentError",
+    "PaymentKind",
+    "PaymentState",
+    "Plan",
+    "PreparedTx",
+    "RequestInProgressError",
+    "TxOutcome",
+    "UnknownSignerError",
+    "account",
+    "balance",
+    "balances",
+    "deposit_account",
+    "execute",
+    "finish",
+    "job_account",
+    "pending_account",
+    "post",
+    "record_observed",
+    "settle",
+    "wallet_account",
+]
