@@ -15,7 +15,8 @@ def sustained_accel_events(
 ) -> tuple[Event, ...]:
     """Events where `sign * accel` stays at or above the threshold at or above the minimum speed;
     the peak is the largest magnitude, m/s^2."""
-    accel = sign * longitudinal_accel_ms2(trip.time_s, trip.speed_ms, rules.smoothing_s, trip.max_gap_s)
+    window_s = trip.speed_smoothing_s(rules.smoothing_s)
+    accel = sign * longitudinal_accel_ms2(trip.time_s, trip.speed_ms, window_s, trip.max_gap_s)
     with np.errstate(invalid="ignore"):
         mask = (accel >= rules.threshold_ms2) & (trip.speed_ms * 3.6 >= rules.min_speed_kmh)
     events = []

@@ -13,6 +13,7 @@ from scoring_service.speedlimits import SpeedLimitProvider
 from scoring_service.trips import (
     FloatArray,
     SampleArrays,
+    SpeedSource,
     heading_rad,
     seconds_since_start,
     trip_speed_ms,
@@ -52,18 +53,37 @@ class TripView:
     limit_kmh: FloatArray
     #: longest interval across which a rate is still computed
     max_gap_s: float
+    speed_source: SpeedSource
+    heading_from_positions: bool
+    #: the least smoothing window for series derived from positions
+    position_smoothing_s: float
+
+    def speed_smoothing_s(self, window_s: float) -> float:
+        """The smoothing window for speed: wider when speed is derived from positions."""
+        if self.speed_source is SpeedSource.POSITIONS:
+            return max(window_s, self.position_smoothing_s)
+        return window_s
+
+    def heading_smoothing_s(self, window_s: float) -> float:
+        """The smoothing window for heading: wider for bearings between fixes."""
+        return max(window_s, self.position_smoothing_s) if self.heading_from_positions else window_s
 
 
 def view_trip(samples: SampleArrays, product: Product, speed_limits: SpeedLimitProvider) -> TripView:
     """Prepare a trip's samples for the detectors."""
     time_s = seconds_since_start(samples.time_ns)
+    speed_ms, source = trip_speed_ms(samples, time_s)
+    heading, heading_from_positions = heading_rad(samples)
     return TripView(
         samples=samples,
         time_s=time_s,
-        speed_ms=trip_speed_ms(samples, time_s),
-        heading_rad=heading_rad(samples, time_s),
+        speed_ms=speed_ms,
+        heading_rad=heading,
         limit_kmh=speed_limits.limits_kmh(samples.lat, samples.lon),
         max_gap_s=product.trips.max_sample_gap_s,
+        speed_source=source,
+        heading_from_positions=heading_from_positions,
+        position_smoothing_s=product.trips.position_smoothing_s,
     )
 
 

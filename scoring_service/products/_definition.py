@@ -45,6 +45,8 @@ class TripThresholds(_Row):
     stop_speed_kmh: float = Field(ge=0)
     max_plausible_speed_kmh: float = Field(gt=0)
     max_sample_gap_s: float = Field(gt=0)
+    #: smoothing window used at least when speed or heading is derived from positions alone
+    position_smoothing_s: float = Field(ge=0)
 
 
 class DetectorThresholds(_Row):

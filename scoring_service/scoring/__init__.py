@@ -2,15 +2,29 @@
 
 from scoring_service.scoring._analyse import TripAnalysis, TripTotals, analyse_samples, analyse_trip
 from scoring_service.scoring._score import RECORD_VERSION, Reason, Score, score_totals, trip_record
+from scoring_service.scoring._store import (
+    DEFAULT_SETTLE_S,
+    DeviceScoring,
+    driver_score,
+    driver_totals,
+    score_device,
+    store_trip,
+)
 
 __all__ = [
+    "DEFAULT_SETTLE_S",
     "RECORD_VERSION",
+    "DeviceScoring",
     "Reason",
     "Score",
     "TripAnalysis",
     "TripTotals",
     "analyse_samples",
     "analyse_trip",
+    "driver_score",
+    "driver_totals",
+    "score_device",
     "score_totals",
+    "store_trip",
     "trip_record",
 ]

@@ -62,9 +62,9 @@ def _segments_from_pbf(pbf: Path) -> Iterator[tuple[int, float, float, float, fl
 
     processor = osmium.FileProcessor(str(pbf)).with_locations().with_filter(osmium.filter.KeyFilter("highway"))
     for obj in processor:
-        if not obj.is_way() or obj.tags.get("highway") not in DRIVABLE:
+        if not isinstance(obj, osmium.osm.Way) or obj.tags.get("highway") not in DRIVABLE:
             continue
-        kmh = parse_maxspeed(obj.tags.get("maxspeed", ""))
+        kmh = parse_maxspeed(obj.tags.get("maxspeed") or "")
         if kmh is None:
             continue
         points = [(n.location.lat, n.location.lon) for n in obj.nodes if n.location.valid()]

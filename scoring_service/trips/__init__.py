@@ -2,6 +2,7 @@
 
 from scoring_service.trips._arrays import FloatArray, IntArray, SampleArrays, SampleLike
 from scoring_service.trips._kinematics import (
+    SpeedSource,
     drop_gps_jumps,
     drop_out_of_order,
     haversine_m,
@@ -22,6 +23,7 @@ __all__ = [
     "SampleArrays",
     "SampleLike",
     "Segmentation",
+    "SpeedSource",
     "TripSlice",
     "distance_m",
     "drop_gps_jumps",

@@ -5,12 +5,15 @@ trip shorter than ~100 days); a per-interval value at index i describes [t_i, t_
 until the next sample, so a run of flagged samples lasts `t[end] - t[start]`.
 """
 
+from enum import StrEnum
+
 import numpy as np
 
 from scoring_service.trips._arrays import FloatArray, IntArray, SampleArrays
 
 __all__ = [
     "EARTH_RADIUS_M",
+    "SpeedSource",
     "bearing_rad",
     "drop_gps_jumps",
     "drop_out_of_order",
@@ -35,7 +38,7 @@ def haversine_m(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2: Floa
     dp = p2 - p1
     dl = np.radians(lon2 - lon1)
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))), dtype=np.float64)
 
 
 def bearing_rad(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2: FloatArray) -> FloatArray:
@@ -44,14 +47,14 @@ def bearing_rad(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2: Floa
     dl = np.radians(lon2 - lon1)
     y = np.sin(dl) * np.cos(p2)
     x = np.cos(p1) * np.sin(p2) - np.sin(p1) * np.cos(p2) * np.cos(dl)
-    return np.arctan2(y, x)
+    return np.asarray(np.arctan2(y, x), dtype=np.float64)
 
 
 def seconds_since_start(time_ns: IntArray) -> FloatArray:
     """Times as float seconds from the first sample (subtracting first keeps ns precision)."""
     if len(time_ns) == 0:
         return np.zeros(0)
-    return (time_ns - time_ns[0]).astype(np.float64) / 1e9
+    return np.asarray((time_ns - time_ns[0]).astype(np.float64) / 1e9, dtype=np.float64)
 
 
 def drop_out_of_order(samples: SampleArrays) -> SampleArrays:
@@ -119,24 +122,32 @@ def fill_gaps(time_s: FloatArray, values: FloatArray) -> FloatArray:
     return np.interp(time_s, time_s[ok], values[ok])
 
 
-def trip_speed_ms(samples: SampleArrays, time_s: FloatArray) -> FloatArray:
-    """One speed source for a whole trip, m/s, gaps interpolated.
+class SpeedSource(StrEnum):
+    """Where a trip's speed series comes from, best first."""
+
+    OBD = "obd"
+    GPS = "gps"
+    POSITIONS = "positions"
+
+
+def trip_speed_ms(samples: SampleArrays, time_s: FloatArray) -> tuple[FloatArray, SpeedSource]:
+    """One speed source for a whole trip, m/s, gaps interpolated, and which source it is.
 
     Mixing sources sample by sample would turn the offset between OBD and GPS speed into fake
     accelerations, so a trip uses OBD speed if it covers most samples, else GPS speed, else speed
     implied by positions.
     """
     n = len(samples)
-    for source in (samples.speed_kmh, samples.gps_speed_kmh):
+    for kind, source in ((SpeedSource.OBD, samples.speed_kmh), (SpeedSource.GPS, samples.gps_speed_kmh)):
         if n and np.count_nonzero(np.isfinite(source)) >= _COVERAGE * n:
-            return fill_gaps(time_s, source) / 3.6
+            return fill_gaps(time_s, source) / 3.6, kind
     implied = np.full(n, np.nan)
     if n > 1:
         step = haversine_m(samples.lat[:-1], samples.lon[:-1], samples.lat[1:], samples.lon[1:])
         dt = np.diff(time_s)
         implied[:-1] = step / np.where(dt > 0, dt, np.nan) * 3.6
     filled = fill_gaps(time_s, implied)
-    return np.nan_to_num(filled, nan=0.0) / 3.6
+    return np.nan_to_num(filled, nan=0.0) / 3.6, SpeedSource.POSITIONS
 
 
 def moving_average(time_s: FloatArray, values: FloatArray, window_s: float) -> FloatArray:
@@ -146,7 +157,7 @@ def moving_average(time_s: FloatArray, values: FloatArray, window_s: float) -> F
     cs = np.concatenate(([0.0], np.cumsum(values)))
     lo = np.searchsorted(time_s, time_s - window_s / 2, side="left")
     hi = np.searchsorted(time_s, time_s + window_s / 2, side="right")
-    return (cs[hi] - cs[lo]) / (hi - lo)
+    return np.asarray((cs[hi] - cs[lo]) / (hi - lo), dtype=np.float64)
 
 
 def _forward_rate(time_s: FloatArray, values: FloatArray, max_gap_s: float) -> FloatArray:
@@ -168,11 +179,13 @@ def longitudinal_accel_ms2(
     return _forward_rate(time_s, moving_average(time_s, speed_ms, smoothing_s), max_gap_s)
 
 
-def heading_rad(samples: SampleArrays, time_s: FloatArray) -> FloatArray:
-    """Unwrapped heading for the trip: the receiver's course if it covers most samples, else the
-    bearing between consecutive fixes. Gaps are held from the previous value."""
+def heading_rad(samples: SampleArrays) -> tuple[FloatArray, bool]:
+    """Unwrapped heading for the trip, and whether it came from positions: the receiver's course
+    if it covers most samples, else the bearing between consecutive fixes. Gaps are held from the
+    previous value."""
     n = len(samples)
-    if n and np.count_nonzero(np.isfinite(samples.heading_deg)) >= _COVERAGE * n:
+    from_positions = not (n and np.count_nonzero(np.isfinite(samples.heading_deg)) >= _COVERAGE * n)
+    if not from_positions:
         raw = np.radians(samples.heading_deg)
     else:
         raw = np.full(n, np.nan)
@@ -182,19 +195,25 @@ def heading_rad(samples: SampleArrays, time_s: FloatArray) -> FloatArray:
             raw[:-1][same] = np.nan  # no movement, no bearing
     ok = np.isfinite(raw)
     if not bool(ok.any()):
-        return np.zeros(n)
+        return np.zeros(n), from_positions
     # hold the last known heading over gaps, then unwrap so that 359 deg -> 1 deg is +2 deg
     idx = np.where(ok, np.arange(n), 0)
     np.maximum.accumulate(idx, out=idx)
     held = raw[idx]
     first = int(np.argmax(ok))
     held[:first] = raw[first]
-    return np.unwrap(held)
+    return np.unwrap(held), from_positions
 
 
 def lateral_accel_ms2(
-    time_s: FloatArray, speed_ms: FloatArray, heading: FloatArray, smoothing_s: float, max_gap_s: float
+    time_s: FloatArray,
+    speed_ms: FloatArray,
+    heading: FloatArray,
+    *,
+    speed_smoothing_s: float,
+    heading_smoothing_s: float,
+    max_gap_s: float,
 ) -> FloatArray:
     """Centripetal acceleration = yaw rate x speed (signed: positive turning right)."""
-    yaw_rate = _forward_rate(time_s, moving_average(time_s, heading, smoothing_s), max_gap_s)
-    return yaw_rate * moving_average(time_s, speed_ms, smoothing_s)
+    yaw_rate = _forward_rate(time_s, moving_average(time_s, heading, heading_smoothing_s), max_gap_s)
+    return yaw_rate * moving_average(time_s, speed_ms, speed_smoothing_s)
