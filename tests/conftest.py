@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 import migrations
 from models import make_engine, make_session_factory
 
+# NEO fixtures (`neo_node`, `neot_chain`, `fresh_anchor_chain`) for every package that talks to the chain.
+pytest_plugins = ["tests.chain_fixtures"]
+
 # PostgreSQL answers here on the development machines and in CI (trust auth, database `test`).
 PG_ADMIN_URL = os.environ.get("NEOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
