@@ -22,6 +22,8 @@ __all__ = ["app", "main"]
 COMPONENTS: tuple[str, ...] = (
     "neot.db",
     "neot.demo",
+    "scoring_service.anchoring_cli",
+    "neot.verify",
 )
 
 app = typer.Typer(
