@@ -22,6 +22,7 @@ __all__ = ["app", "main"]
 COMPONENTS: tuple[str, ...] = (
     "neot.db",
     "neot.demo",
+    "vehicle_agent.cli",
     "scoring_service.anchoring_cli",
     "neot.verify",
 )
