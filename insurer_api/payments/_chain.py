@@ -10,15 +10,15 @@ the transaction can never be included, so the payment can be voided safely.
 
 import asyncio
 import secrets
+import threading
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from neo3.api import noderpc
-from neo3.api.helpers import signing, txbuilder
 from neo3.api.wrappers import GenericContract
 from neo3.core import types
-from neo3.network.payloads import verification
+from neo3.network.payloads import transaction, verification
 from neo3.wallet import utils as wallet_utils
 from neo3.wallet.account import Account
 
@@ -43,6 +43,7 @@ JOB_REFUNDED = 3
 # How many blocks a prepared transaction stays valid: long enough to survive a restart, short
 # enough that recovery can void an unsent payment within minutes (100 ms to 15 s blocks).
 VALID_FOR_BLOCKS = 120
+_EVENT_BATCH_BLOCKS = 200
 
 # Field kinds of the escrow's events, in order: b = bytes, a = account (address), i = int, s = str.
 _EVENT_FIELDS: Mapping[str, tuple[tuple[str, str], ...]] = {
@@ -155,6 +156,9 @@ class EscrowGateway:
         self.escrow_address = wallet_utils.script_hash_to_address(escrow_hash)
         self._signers = dict(signers)
         self._timeout_s = rpc_timeout_s
+        self._cache_lock = threading.Lock()
+        self._seen_events: list[ChainEvent] = []
+        self._scanned_to = 0
 
     @classmethod
     def from_deployment(cls, deployment: Deployment) -> "EscrowGateway":
@@ -227,16 +231,23 @@ class EscrowGateway:
             returned = probe.stack[0] if probe.stack else None
             if returned is not None and returned.type is noderpc.StackItemType.BOOL and not returned.value:
                 raise ChainRefusedError("the token refuses this transfer (balance too low?)")
-            builder = txbuilder.TxBuilder(client, script)
-            await self._rpc(builder.init())
-            builder.add_signer(signing.sign_with_account(account), signer)
-            builder.tx.nonce = secrets.randbits(32)
-            await self._rpc(builder.set_valid_until_block(VALID_FOR_BLOCKS))
-            builder.tx.system_fee = probe.gas_consumed
-            builder.tx.network_fee = 0
-            await builder.build_and_sign()
-            await self._rpc(builder.calculate_network_fee())
-            tx = await builder.build_and_sign()
+            version = await self._rpc(client.get_version())
+            height = await self._rpc(client.get_block_count())
+            tx = transaction.Transaction(
+                version=0,
+                nonce=secrets.randbits(32),
+                system_fee=probe.gas_consumed,
+                network_fee=0,
+                valid_until_block=height + VALID_FOR_BLOCKS,
+                attributes=[],
+                signers=[signer],
+                script=script,
+            )
+            assert account.contract is not None
+            tx.witnesses = [verification.Witness(b"", account.contract.script)]
+            tx.network_fee = await self._rpc(client.calculate_network_fee(tx))
+            tx.witnesses = []
+            account.sign_tx(tx, version.protocol.network)
         return PreparedTx(
             tx_hash=f"0x{tx.hash()}", raw=tx.to_array(), valid_until_block=tx.valid_until_block
         )
@@ -344,28 +355,44 @@ class EscrowGateway:
         return amount
 
     async def escrow_events(self) -> list[ChainEvent]:
-        """Every escrow event, in chain order, found through the escrow's NEP-17 transfers.
+        """Every escrow event so far, in chain order.
 
-        Each lock, release, refund, deposit, charge and withdrawal moves NEOT into or out of the
-        escrow, so the escrow address's transfer history names every transaction that emitted an
-        event; their application logs carry the events themselves.
+        Blocks are read once with neo-go's `getblocknotifications` (filtered to the escrow, 200
+        blocks per batched request); events of blocks already read are kept, since a block of a
+        single-validator chain is final.
         """
-        tx_hashes: dict[str, int] = {}
+        height = await self.height()
+        with self._cache_lock:
+            start, known = self._scanned_to, list(self._seen_events)
+        if start >= height:
+            return known
+        found: list[ChainEvent] = []
         async with self._client() as client:
-            page = 0
-            while True:
-                result = await self._rpc(
-                    client._do_post("getnep17transfers", [self.escrow_address, 0, 2**62, 1000, page])
-                )
-                rows = [*result.get("sent", []), *result.get("received", [])]
-                for row in rows:
-                    tx_hashes.setdefault(row["txhash"], int(row["blockindex"]))
-                if len(rows) < 1000:
-                    break
-                page += 1
-        events: list[ChainEvent] = []
-        for tx_hash, _block in sorted(tx_hashes.items(), key=lambda kv: (kv[1], kv[0])):
-            found = await self.outcome(tx_hash)
-            if found is not None and found.halted:
-                events.extend(found.events)
-        return events
+            for batch_start in range(start, height, _EVENT_BATCH_BLOCKS):
+                indexes = range(batch_start, min(batch_start + _EVENT_BATCH_BLOCKS, height))
+                payload = [
+                    {"jsonrpc": "2.0", "id": index, "method": "getblocknotifications",
+                     "params": [index, {"contract": f"0x{self.escrow.hash}"}]}
+                    for index in indexes
+                ]
+                answers = await self._rpc(self._post_batch(client, payload))
+                for answer in sorted(answers, key=lambda a: int(a["id"])):
+                    if "error" in answer:
+                        raise ChainUnavailableError(f"getblocknotifications failed: {answer['error']}")
+                    notes = (answer.get("result") or {}).get("application") or []
+                    by_tx: dict[str, list[noderpc.Notification]] = {}
+                    for raw in notes:
+                        by_tx.setdefault(str(raw["container"]), []).append(noderpc.Notification.from_json(raw))
+                    for tx_hash, tx_notes in by_tx.items():
+                        found.extend(self._events(tx_notes, tx_hash, int(answer["id"])))
+        with self._cache_lock:
+            if self._scanned_to == start:
+                self._seen_events.extend(found)
+                self._scanned_to = height
+            return list(self._seen_events)
+
+    @staticmethod
+    async def _post_batch(client: noderpc.NeoRpcClient, payload: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        async with client.session.post(client.url, json=payload) as response:
+            answers: list[dict[str, Any]] = await response.json(content_type=None)
+        return answers

@@ -100,13 +100,14 @@ def escrow_events(events: Sequence[ChainEvent]) -> list[EscrowEvent]:
 
 def candidates(session: Session) -> list[Candidate]:
     """Every registered shop with its count of jobs in progress."""
-    busy = dict(
-        session.execute(
+    busy: dict[int, int] = {
+        shop_id: count
+        for shop_id, count in session.execute(
             select(RepairJob.shop_id, func.count())
             .where(RepairJob.state.in_(ACTIVE_STATES), RepairJob.shop_id.is_not(None))
             .group_by(RepairJob.shop_id)
-        ).tuples()
-    )
+        )
+    }
     shops = session.scalars(select(RepairShop).order_by(RepairShop.id))
     return [
         Candidate(

@@ -20,7 +20,9 @@ from insurer_api.repair import (
     track_records,
 )
 
-A, B, C = "NAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "NBbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "NCcccccccccccccccccccccccccccccccc"
+A = "NAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+B = "NBbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+C = "NCcccccccccccccccccccccccccccccccc"
 
 
 def _cand(shop_id: int, address: str, services: tuple[str, ...] = ("dtc:P03*",), capacity: int = 2,

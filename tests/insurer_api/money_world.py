@@ -1,0 +1,116 @@
+"""Helpers for the payments and repair tests: fresh funded accounts on the shared test chain, a
+gateway that signs for them, and a database holding one insurer, driver, vehicle and policy.
+
+Every test gets its own insurer, shops and royalty account (new keys), so track records and
+balances read from the session-wide chain belong to that test alone.
+"""
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from uuid import uuid4
+
+from neo3.wallet.account import Account
+from sqlalchemy.orm import Session, sessionmaker
+
+from chain import ChainClient, ContractCall, committee_account, to_script_hash
+from insurer_api.payments import EscrowGateway
+from insurer_api.payments._premiums import policy_chain_id
+from models import Driver, Insurer, Policy, PolicyStatus, RepairShop, Vehicle
+from tests.chain_fixtures import DeployedChain
+
+NEOT = 10**8
+GAS = 10**8
+
+
+@dataclass
+class MoneyWorld:
+    """One insurer with NEOT and GAS, a driver with a policy, a royalty account, a gateway."""
+
+    chain: DeployedChain
+    gateway: EscrowGateway
+    factory: sessionmaker[Session]
+    insurer: Account
+    driver: Account
+    royalty: str
+    insurer_id: int
+    policy_id: int
+
+    @property
+    def client(self) -> ChainClient:
+        return self.chain.client
+
+    def run[T](self, coro: "asyncio.Future[T] | object") -> T:
+        result: T = asyncio.run(coro)  # type: ignore[arg-type]
+        return result
+
+    def add_shop(self, session: Session, *, services: Sequence[str] = ("dtc:P03*",), capacity: int = 3,
+                 address: str | None = None) -> RepairShop:
+        shop = RepairShop(name=f"shop {uuid4().hex[:6]}", neo_address=address or Account.create_new().address,
+                          services=list(services), capacity=capacity)
+        session.add(shop)
+        session.commit()
+        return shop
+
+    def policy_chain_id(self) -> str:
+        return policy_chain_id(insurer_address=self.insurer.address, policy_id=self.policy_id)
+
+    async def deposit(self, amount: int, *, cap: int) -> str:
+        """The driver deposits NEOT in escrow for the policy; returns the transaction hash."""
+        receipt = await self.client.deposit_premium(
+            self.driver, self.policy_chain_id(), operator=self.insurer.address, amount=amount, cap_per_period=cap,
+            end=datetime.now(UTC) + timedelta(days=400),
+        )
+        return receipt.tx_hash
+
+    async def seed_history(self, shop: str, *, ok: int, failed: int = 0) -> None:
+        """Give `shop` a public record: `ok` released and `failed` refunded jobs, all in two transactions."""
+        client = self.client
+        escrow = client.contracts.escrow
+        ids = [uuid4().hex for _ in range(ok + failed)]
+        locks = [client.neot_transfer_call(self.insurer, escrow, NEOT, ["job", i.encode(), to_script_hash(shop)])
+                 for i in ids]
+        await client.send(self.insurer, *locks, operation="seed locks")
+        royalty = to_script_hash(self.royalty)
+        settles = [
+            ContractCall(escrow, "release", [i.encode(), to_script_hash(shop), NEOT, royalty, 0]) for i in ids[:ok]
+        ] + [ContractCall(escrow, "refund", [i.encode()]) for i in ids[ok:]]
+        await client.send(self.insurer, *settles, operation="seed settlements")
+
+
+async def _fund(chain: DeployedChain, accounts: Sequence[Account], *, neot: int, gas: int) -> None:
+    client = chain.client
+    treasury = chain.account("treasury")
+    await client.send(treasury, *[client.neot_transfer_call(treasury, a.address, neot) for a in accounts])
+    committee = committee_account()
+    for account in accounts:
+        await client.transfer_gas(committee, account.address, gas)
+
+
+def build_money_world(chain: DeployedChain, factory: sessionmaker[Session]) -> MoneyWorld:
+    """Fresh insurer and driver keys funded on chain, and the database rows that name them."""
+    insurer, driver = Account.create_new(), Account.create_new()
+    asyncio.run(_fund(chain, [insurer, driver], neot=10_000 * NEOT, gas=50 * GAS))
+    gateway = EscrowGateway(
+        rpc_url=chain.deployment.rpc_url,
+        token_hash=chain.deployment.contracts.token,
+        escrow_hash=chain.deployment.contracts.escrow,
+        signers={insurer.address: insurer},
+    )
+    with factory() as session:
+        ins = Insurer(name=f"Insurer {uuid4().hex[:8]}", neo_address=insurer.address)
+        drv = Driver(name="Dana Driver", email=f"{uuid4().hex[:8]}@neot.test", neo_address=driver.address)
+        session.add_all([ins, drv])
+        session.flush()
+        vehicle = Vehicle(driver_id=drv.id, vin=uuid4().hex[:17].upper())
+        session.add(vehicle)
+        session.flush()
+        policy = Policy(insurer_id=ins.id, driver_id=drv.id, vehicle_id=vehicle.id, product_id="standard",
+                        product_version=1, period_start=date(2026, 1, 1), period_end=date(2026, 12, 31),
+                        base_premium=50 * NEOT, status=PolicyStatus.ACTIVE)
+        session.add(policy)
+        session.commit()
+        ids = (ins.id, policy.id)
+    return MoneyWorld(chain=chain, gateway=gateway, factory=factory, insurer=insurer, driver=driver,
+                      royalty=Account.create_new().address, insurer_id=ids[0], policy_id=ids[1])
