@@ -137,8 +137,13 @@ async def deploy_neot(
 
     progress("funding accounts with GAS")
     gas_funded = await _top_up(
-        bare, funder, keyring, _targets(gas_targets, labels),
-        balance=bare.gas_balance, transfer=bare._gas_transfer, what="GAS",
+        bare,
+        funder,
+        keyring,
+        _targets(gas_targets, labels),
+        balance=bare.gas_balance,
+        transfer=bare._gas_transfer,
+        what="GAS",
     )
 
     token = load_contract(ContractName.TOKEN)
@@ -164,8 +169,13 @@ async def deploy_neot(
     client = ChainClient(rpc_url, hashes, expected_magic=magic)
     progress("funding accounts with NEOT")
     neot_funded = await _top_up(
-        client, treasury, keyring, _targets(neot_targets, labels),
-        balance=client.neot_balance, transfer=client.neot_transfer_call, what="NEOT",
+        client,
+        treasury,
+        keyring,
+        _targets(neot_targets, labels),
+        balance=client.neot_balance,
+        transfer=client.neot_transfer_call,
+        what="NEOT",
     )
     deployment = Deployment(
         chain_dir=chain_dir, rpc_url=rpc_url, network_magic=magic, contracts=hashes, accounts=keyring.addresses()

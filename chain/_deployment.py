@@ -233,9 +233,7 @@ def open_keyring(chain_dir: Path) -> Keyring:
     return Keyring(wal.accounts)
 
 
-def create_keyring(
-    chain_dir: Path, labels: Iterable[str], *, fast_kdf: bool = False
-) -> Keyring:
+def create_keyring(chain_dir: Path, labels: Iterable[str], *, fast_kdf: bool = False) -> Keyring:
     """Open the wallet of `chain_dir`, adding a fresh key for every label it lacks.
 
     `fast_kdf` lowers the scrypt cost of the NEP-2 encryption for throwaway test chains, where

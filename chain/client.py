@@ -289,8 +289,9 @@ class ChainClient:
         async with self._rpc() as rpc:
             return await rpc.get_block_count()
 
-    async def _test(self, rpc: noderpc.NeoRpcClient, script: bytes, operation: str,
-                    signers: Sequence[verification.Signer] = ()) -> noderpc.ExecutionResultResponse:
+    async def _test(
+        self, rpc: noderpc.NeoRpcClient, script: bytes, operation: str, signers: Sequence[verification.Signer] = ()
+    ) -> noderpc.ExecutionResultResponse:
         result = await rpc.invoke_script(script, list(signers))
         if result.state != "HALT":
             raise ContractFault(operation, result.exception)
@@ -362,9 +363,7 @@ class ChainClient:
                     if "unknown" not in exc.message.lower():
                         raise
                 if time.monotonic() > deadline:
-                    raise ChainTimeoutError(
-                        f"transaction 0x{tx_hash} not included within {self.inclusion_timeout_s} s"
-                    )
+                    raise ChainTimeoutError(f"transaction 0x{tx_hash} not included within {self.inclusion_timeout_s} s")
                 await asyncio.sleep(delay_s)
 
     # ------------------------------------------------------------------ GAS and NEOT
@@ -452,7 +451,11 @@ class ChainClient:
     ) -> TxReceipt:
         """Job done: pay the shop and royalty, the rest of the locked amount returns to `insurer`."""
         args: list[ContractArg] = [
-            _id_bytes(job_id), to_script_hash(shop), shop_amount, to_script_hash(royalty_account), royalty_amount
+            _id_bytes(job_id),
+            to_script_hash(shop),
+            shop_amount,
+            to_script_hash(royalty_account),
+            royalty_amount,
         ]
         return await self.send(insurer, ContractCall(self.contracts.escrow, "release", args), operation="release job")
 
@@ -569,8 +572,12 @@ class ChainClient:
             for batch_start in range(start, last + 1, _EVENT_BATCH_BLOCKS):
                 indexes = range(batch_start, min(batch_start + _EVENT_BATCH_BLOCKS, last + 1))
                 payload = [
-                    {"jsonrpc": "2.0", "id": index, "method": "getblocknotifications",
-                     "params": [index, {"contract": f"0x{contract}"}]}
+                    {
+                        "jsonrpc": "2.0",
+                        "id": index,
+                        "method": "getblocknotifications",
+                        "params": [index, {"contract": f"0x{contract}"}],
+                    }
                     for index in indexes
                 ]
                 async with rpc.session.post(rpc.url, json=payload) as response:
@@ -583,8 +590,9 @@ class ChainClient:
                         if kind in ("prepersist", "postpersist") or not notifications:
                             continue
                         for raw in notifications:
-                            found.append((int(answer["id"]), str(raw["container"]),
-                                          noderpc.Notification.from_json(raw)))
+                            found.append(
+                                (int(answer["id"]), str(raw["container"]), noderpc.Notification.from_json(raw))
+                            )
         return found, start, last + 1
 
     async def job_events(
@@ -601,14 +609,47 @@ class ChainClient:
             kind = JobEventKind(note.event_name)
             s = note.state.as_list()
             if kind is JobEventKind.LOCKED:
-                event = JobEvent(kind, s[0].as_bytes().decode(), s[1].as_address(), s[2].as_address(), s[3].as_int(),
-                                 None, None, 0, 0, block_index, tx_hash)
+                event = JobEvent(
+                    kind,
+                    s[0].as_bytes().decode(),
+                    s[1].as_address(),
+                    s[2].as_address(),
+                    s[3].as_int(),
+                    None,
+                    None,
+                    0,
+                    0,
+                    block_index,
+                    tx_hash,
+                )
             elif kind is JobEventKind.RELEASED:
-                event = JobEvent(kind, s[0].as_bytes().decode(), s[1].as_address(), s[2].as_address(), s[4].as_int(),
-                                 s[3].as_str(), s[5].as_address(), s[6].as_int(), s[7].as_int(), block_index, tx_hash)
+                event = JobEvent(
+                    kind,
+                    s[0].as_bytes().decode(),
+                    s[1].as_address(),
+                    s[2].as_address(),
+                    s[4].as_int(),
+                    s[3].as_str(),
+                    s[5].as_address(),
+                    s[6].as_int(),
+                    s[7].as_int(),
+                    block_index,
+                    tx_hash,
+                )
             else:
-                event = JobEvent(kind, s[0].as_bytes().decode(), s[1].as_address(), s[2].as_address(), s[4].as_int(),
-                                 s[3].as_str(), None, 0, 0, block_index, tx_hash)
+                event = JobEvent(
+                    kind,
+                    s[0].as_bytes().decode(),
+                    s[1].as_address(),
+                    s[2].as_address(),
+                    s[4].as_int(),
+                    s[3].as_str(),
+                    None,
+                    0,
+                    0,
+                    block_index,
+                    tx_hash,
+                )
             if shop_address is None or event.shop == shop_address:
                 events.append(event)
         return EventPage(events, first, nxt)
@@ -623,8 +664,16 @@ class ChainClient:
             if note.event_name != "PremiumCharged":
                 continue
             s = note.state.as_list()
-            charge = PremiumCharge(s[0].as_bytes().decode(), s[1].as_address(), s[2].as_address(), s[3].as_int(),
-                                   s[4].as_int(), s[5].as_bytes(), block_index, tx_hash)
+            charge = PremiumCharge(
+                s[0].as_bytes().decode(),
+                s[1].as_address(),
+                s[2].as_address(),
+                s[3].as_int(),
+                s[4].as_int(),
+                s[5].as_bytes(),
+                block_index,
+                tx_hash,
+            )
             if policy_id is None or charge.policy_id == policy_id:
                 events.append(charge)
         return EventPage(events, first, nxt)
