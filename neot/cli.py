@@ -25,6 +25,7 @@ COMPONENTS: tuple[str, ...] = (
     "vehicle_agent.cli",
     "scoring_service.anchoring_cli",
     "neot.verify",
+    "chain.cli",
 )
 
 app = typer.Typer(
