@@ -24,6 +24,7 @@ COMPONENTS: tuple[str, ...] = (
     "neot.demo",
     "vehicle_agent.cli",
     "scoring_service.anchoring_cli",
+    "scoring_service.scoring_cli",
     "neot.verify",
     "chain.cli",
 )
