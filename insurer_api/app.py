@@ -15,6 +15,7 @@ from models import make_engine
 from neot import __version__
 from neot.settings import Settings, get_settings
 from scoring_service.api_deps import install_database
+from scoring_service.app import ROUTERS as SCORING_ROUTERS
 
 __all__ = ["ROUTERS", "create_app"]
 
@@ -43,6 +44,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     install_database(app, engine if engine is not None else make_engine(settings.database_url))
     install_exception_handlers(app)
-    for router in ROUTERS:
+    for router in (*ROUTERS, *SCORING_ROUTERS):
         app.include_router(router)
     return app

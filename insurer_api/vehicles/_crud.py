@@ -1,14 +1,13 @@
 """Data access for vehicles and devices (keyword-only, never commits)."""
 
-from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from insurer_api.access import device_visible, get_visible, vehicle_visible
-from insurer_api.errors import ConflictError, InvalidRequestError
+from insurer_api.errors import ApiError, ConflictError, InvalidRequestError, NotFoundError
 from insurer_api.vehicles._schemas import VehicleCreate
 from models import Device, User, Vehicle
-from protocol import neo_address
+from scoring_service import ingest
 
 __all__ = ["create_vehicle", "get_vehicle", "list_devices", "list_vehicles", "register_device"]
 
@@ -32,23 +31,24 @@ def get_vehicle(*, session: Session, viewer: User, vehicle_id: int) -> Vehicle:
     )
 
 
+_REGISTRATION_ERRORS: dict[int, type[ApiError]] = {
+    404: NotFoundError,
+    409: ConflictError,
+    422: InvalidRequestError,
+}
+
+
 def register_device(*, session: Session, vehicle: Vehicle, public_key: bytes) -> Device:
     """Bind a device key to `vehicle`; its NEO address becomes the device id batches are signed as.
 
-    The key must be a point on secp256r1: a key the server cannot verify with would make every
-    upload from that device fail later, far from the mistake.
+    The scoring service's registration does the work (one rule for what a valid device key is);
+    its refusals keep their status (422 bad key, 409 already registered).
     """
     try:
-        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public_key)
-    except ValueError as exc:
-        raise InvalidRequestError("public_key is not a compressed point on secp256r1") from exc
-    address = neo_address(public_key)
-    if session.scalar(select(Device.id).where(Device.neo_address == address)) is not None:
-        raise ConflictError(f"device {address} is already registered")
-    device = Device(vehicle_id=vehicle.id, neo_address=address, public_key=public_key, last_seq=0)
-    session.add(device)
-    session.flush()
-    return device
+        return ingest.register_device(session, vehicle_id=vehicle.id, public_key=public_key)
+    except ingest.DeviceRegistrationError as exc:
+        mapped = _REGISTRATION_ERRORS.get(exc.status_code, InvalidRequestError)
+        raise mapped(exc.message) from exc
 
 
 def list_devices(*, session: Session, viewer: User, vehicle_id: int) -> list[Device]:
