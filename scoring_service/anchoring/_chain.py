@@ -14,10 +14,9 @@ from dataclasses import dataclass
 
 import aiohttp
 from neo3.api import noderpc
-from neo3.api.helpers import signing, txbuilder
 from neo3.api.wrappers import GenericContract
 from neo3.core import types
-from neo3.network.payloads import verification
+from neo3.network.payloads import transaction, verification
 from neo3.wallet import account as neo_account
 
 from protocol import AnchoredEvent
@@ -116,18 +115,31 @@ class AnchorChain:
         script = GenericContract(self.contract).call_function("anchor", [epoch, root, leaf_count]).script
         signer = verification.Signer(self._signer.script_hash, verification.WitnessScope.CALLED_BY_ENTRY)
 
+        account = self._signer
+        if account.contract is None:
+            raise AnchorConflict(f"account {account.address} has no verification script: it cannot sign")
+        verification_script = account.contract.script
+
         async def build(client: noderpc.NeoRpcClient) -> SignedAnchor:
             trial = await client.invoke_script(script, [signer])
             if trial.state != _HALT:
                 raise AnchorConflict(f"anchor({epoch}) would fail on {self.contract_hex}: {trial.exception}")
-            builder = txbuilder.TxBuilder(client, script)
-            await builder.init()
-            builder.tx.nonce = secrets.randbits(32)  # equal nonces would give equal hashes
-            builder.add_signer(signing.sign_with_account(self._signer), signer)
-            await builder.set_valid_until_block(self._valid_blocks)
-            await builder.calculate_system_fee()
-            await builder.calculate_network_fee()
-            tx = await builder.build_and_sign()
+            magic = int((await client.get_version()).protocol.network)
+            tx = transaction.Transaction(
+                version=0,
+                nonce=secrets.randbits(32),  # equal nonces would give equal hashes
+                system_fee=trial.gas_consumed,
+                network_fee=0,
+                valid_until_block=await client.get_block_count() + self._valid_blocks,
+                attributes=[],
+                signers=[signer],
+                script=script,
+            )
+            # the fee is priced on a witness of the right shape; neo-go checks its script hash
+            tx.witnesses = [verification.Witness(b"", verification_script)]
+            tx.network_fee = await client.calculate_network_fee(tx)
+            tx.witnesses = []
+            account.sign_tx(tx, magic)
             return SignedAnchor(f"0x{tx.hash()}", tx.to_array(), int(tx.valid_until_block))
 
         return await self._call(build)
