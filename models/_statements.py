@@ -27,8 +27,8 @@ class Product(Base):
 class Statement(Base):
     """One month's premium for one policy, frozen at issue: every input that priced it is recorded.
 
-    `statement_sha256` is the hash of the canonical statement; it goes on chain with the charge so
-    anyone holding the statement can check what was billed.
+    `statement_sha256` is the hash of the canonical statement document; it goes on chain with the
+    charge so anyone holding the statement can check what was billed.
     """
 
     __tablename__ = "statements"
@@ -38,11 +38,12 @@ class Statement(Base):
     policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"), index=True)
     period_start: Mapped[date]
     period_end: Mapped[date]
-    distance_m: Mapped[float]
+    distance_m: Mapped[int]
     trip_count: Mapped[int]
-    driver_score: Mapped[float | None]
-    risk_factor: Mapped[float]
-    model_version: Mapped[str] = mapped_column(String(64))
+    driver_score: Mapped[int | None]
+    # exact decimal text (e.g. "1.0375"): the factor is part of the hashed statement, never a float
+    risk_factor: Mapped[str] = mapped_column(String(32))
+    model_version: Mapped[int]
     model_sha256: Mapped[str] = mapped_column(String(64))
     base_premium: Mapped[int]
     premium: Mapped[int]

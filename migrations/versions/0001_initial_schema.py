@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 19:45:27.370460
+Create Date: 2026-11-25 19:48:52.065759
 """
 
 from collections.abc import Sequence
@@ -293,11 +293,11 @@ def upgrade() -> None:
     sa.Column('policy_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('period_start', sa.Date(), nullable=False),
     sa.Column('period_end', sa.Date(), nullable=False),
-    sa.Column('distance_m', sa.Double(), nullable=False),
+    sa.Column('distance_m', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('trip_count', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('driver_score', sa.Double(), nullable=True),
-    sa.Column('risk_factor', sa.Double(), nullable=False),
-    sa.Column('model_version', sa.String(length=64), nullable=False),
+    sa.Column('driver_score', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('risk_factor', sa.String(length=32), nullable=False),
+    sa.Column('model_version', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('model_sha256', sa.String(length=64), nullable=False),
     sa.Column('base_premium', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('premium', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
