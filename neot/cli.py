@@ -27,6 +27,8 @@ COMPONENTS: tuple[str, ...] = (
     "scoring_service.scoring_cli",
     "neot.verify",
     "chain.cli",
+    "insurer_api.payments.cli",
+    "insurer_api.repair.cli",
 )
 
 app = typer.Typer(

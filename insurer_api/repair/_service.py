@@ -100,7 +100,7 @@ def escrow_events(events: Sequence[ChainEvent]) -> list[EscrowEvent]:
 
 def candidates(session: Session) -> list[Candidate]:
     """Every registered shop with its count of jobs in progress."""
-    busy: dict[int, int] = {
+    busy: dict[int | None, int] = {
         shop_id: count
         for shop_id, count in session.execute(
             select(RepairJob.shop_id, func.count())
