@@ -289,6 +289,12 @@ class ChainClient:
         async with self._rpc() as rpc:
             return await rpc.get_block_count()
 
+    async def block_time(self) -> datetime:
+        """Timestamp of the newest block: the `runtime.time` contracts compare against."""
+        async with self._rpc() as rpc:
+            header = await rpc.get_block_header(await rpc.get_block_count() - 1)
+        return datetime.fromtimestamp(header.timestamp / 1000, tz=UTC)
+
     async def _test(
         self, rpc: noderpc.NeoRpcClient, script: bytes, operation: str, signers: Sequence[verification.Signer] = ()
     ) -> noderpc.ExecutionResultResponse:
@@ -527,7 +533,8 @@ class ChainClient:
 
     async def is_charged(self, policy_id: str, period: int) -> bool:
         item = await self.call(ContractCall(self.contracts.escrow, "isCharged", [_id_bytes(policy_id), period]))
-        return item.as_bool()
+        # an absent storage key reads back as the integer 0 rather than false
+        return item.as_int() != 0 if item.type is noderpc.StackItemType.INTEGER else item.as_bool()
 
     # ------------------------------------------------------------------ deployment
 
