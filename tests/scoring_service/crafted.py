@@ -70,3 +70,32 @@ def simulate(
 def time_at(samples: SampleArrays, seconds: float) -> int:
     """The time_ns of the sample nearest `seconds` after the start."""
     return int(samples.time_ns[int(np.argmin(np.abs((samples.time_ns - samples.time_ns[0]) / 1e9 - seconds)))])
+
+
+def follow(
+    points: list[tuple[float, float]], *, speed_kmh: float, hz: float = 10.0, t0_ns: int = T0_NS
+) -> SampleArrays:
+    """Samples of a drive along a polyline of (lat, lon) at constant speed, with OBD speed and
+    the course over ground, from the first point to the last."""
+    lat = np.array([p[0] for p in points])
+    lon = np.array([p[1] for p in points])
+    m_per_deg_lon = M_PER_DEG_LAT * math.cos(math.radians(float(lat.mean())))
+    x, y = (lon - lon[0]) * m_per_deg_lon, (lat - lat[0]) * M_PER_DEG_LAT
+    along = np.concatenate(([0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))))
+    v = speed_kmh / 3.6
+    t = np.arange(0.0, along[-1] / v, 1.0 / hz)
+    s = t * v
+    xs, ys = np.interp(s, along, x), np.interp(s, along, y)
+    seg = np.clip(np.searchsorted(along, s, side="right") - 1, 0, len(points) - 2)
+    course = np.degrees(np.arctan2(np.diff(x), np.diff(y)))[seg] % 360
+    n = len(t)
+    return SampleArrays.from_columns(
+        {
+            "time_ns": [t0_ns + round(ti * 1e9) for ti in t],
+            "lat": list(lat[0] + ys / M_PER_DEG_LAT),
+            "lon": list(lon[0] + xs / m_per_deg_lon),
+            "speed_kmh": [speed_kmh] * n,
+            "gps_speed_kmh": [speed_kmh] * n,
+            "heading_deg": list(course),
+        }
+    )
