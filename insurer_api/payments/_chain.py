@@ -149,6 +149,7 @@ class EscrowGateway:
         escrow_hash: types.UInt160,
         signers: Mapping[str, Account],
         rpc_timeout_s: float = 10.0,
+        valid_for_blocks: int = VALID_FOR_BLOCKS,
     ) -> None:
         self.rpc_url = rpc_url
         self.token = GenericContract(token_hash)
@@ -156,6 +157,7 @@ class EscrowGateway:
         self.escrow_address = wallet_utils.script_hash_to_address(escrow_hash)
         self._signers = dict(signers)
         self._timeout_s = rpc_timeout_s
+        self.valid_for_blocks = valid_for_blocks
         self._cache_lock = threading.Lock()
         self._seen_events: list[ChainEvent] = []
         self._scanned_to = 0
@@ -238,7 +240,7 @@ class EscrowGateway:
                 nonce=secrets.randbits(32),
                 system_fee=probe.gas_consumed,
                 network_fee=0,
-                valid_until_block=height + VALID_FOR_BLOCKS,
+                valid_until_block=height + self.valid_for_blocks,
                 attributes=[],
                 signers=[signer],
                 script=script,

@@ -90,10 +90,14 @@ async def execute(
 ) -> Payment:
     """Do the payment called `key` once; a repeated call returns (or finishes) the first one.
 
-    `prepare` is called only when no payment with this key exists; a chain refusal there
-    (`ChainRefusedError`) writes nothing.
+    `prepare` is called only when no live payment with this key exists; a chain refusal there
+    (`ChainRefusedError`) writes nothing. A confirmed payment is returned as it is; a voided or
+    failed one (which moved nothing) is archived under a suffixed key and tried afresh.
     """
     existing = session.scalar(select(Payment).where(Payment.idempotency_key == key))
+    if existing is not None and existing.state in (PaymentState.VOID, PaymentState.FAILED):
+        _archive(session, existing)  # that attempt moved nothing: this call makes a fresh one
+        existing = None
     if existing is None:
         prepared = await prepare()
         existing = _record_intent(session, key=key, kind=kind, plan=plan, prepared=prepared)
@@ -102,6 +106,17 @@ async def execute(
     if existing.state in IN_FLIGHT:
         await finish(session, gateway, existing)
     return existing
+
+
+def _archive(session: Session, payment: Payment) -> None:
+    """Free the key of a voided or failed attempt by renaming it; the row and its entries stay."""
+    session.execute(
+        update(Payment)
+        .where(Payment.id == payment.id, Payment.state.in_((PaymentState.VOID, PaymentState.FAILED)))
+        .values(idempotency_key=f"{payment.idempotency_key}~{payment.state.value}~{payment.id}")
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
 
 
 def _record_intent(session: Session, *, key: str, kind: PaymentKind, plan: Plan, prepared: PreparedTx) -> Payment:

@@ -6,6 +6,7 @@ balances read from the session-wide chain belong to that test alone.
 """
 
 import asyncio
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from chain import ChainClient, ContractCall, committee_account, to_script_hash
 from insurer_api.payments import EscrowGateway
 from insurer_api.payments._premiums import policy_chain_id
-from models import Driver, Insurer, Policy, PolicyStatus, RepairShop, Vehicle
+from models import Driver, Insurer, Policy, PolicyStatus, RepairShop, Statement, Vehicle
 from tests.chain_fixtures import DeployedChain
 
 NEOT = 10**8
@@ -53,6 +54,18 @@ class MoneyWorld:
         session.commit()
         return shop
 
+    def add_statement(self, session: Session, *, premium: int, month: int) -> Statement:
+        """A statement for `month` of 2026 as the statements code would issue it."""
+        start = date(2026, month, 1)
+        statement = Statement(
+            policy_id=self.policy_id, period_start=start, period_end=start + timedelta(days=27), distance_m=1_000_000,
+            trip_count=30, driver_score=80, risk_factor="1.000", model_version=1, model_sha256="0" * 64,
+            base_premium=premium, premium=premium, statement_sha256=hashlib.sha256(f"{uuid4()}".encode()).digest(),
+        )
+        session.add(statement)
+        session.commit()
+        return statement
+
     def policy_chain_id(self) -> str:
         return policy_chain_id(insurer_address=self.insurer.address, policy_id=self.policy_id)
 
@@ -60,7 +73,7 @@ class MoneyWorld:
         """The driver deposits NEOT in escrow for the policy; returns the transaction hash."""
         receipt = await self.client.deposit_premium(
             self.driver, self.policy_chain_id(), operator=self.insurer.address, amount=amount, cap_per_period=cap,
-            end=datetime.now(UTC) + timedelta(days=400),
+            end=datetime(2027, 12, 31, tzinfo=UTC),
         )
         return receipt.tx_hash
 
