@@ -125,6 +125,7 @@ class EmulatedCar:
     url: str
     port: int | None
     time_scale: float
+    start_s: float
     vin: str
     delay_s: float
     log_path: Path | None
@@ -139,20 +140,23 @@ class EmulatedCar:
         *,
         port: int | None = None,
         time_scale: float = 1.0,
+        start_s: float = 0.0,
         vin: str = DEFAULT_VIN,
         delay_s: float = 0.0,
         log_path: Path | None = None,
         startup_timeout_s: float = 15.0,
     ) -> EmulatedCar:
-        """Launch the emulator; returns once it accepts connections. `time_scale` > 1 plays the
-        drive faster; `delay_s` is the per-reply delay of a real adapter (≈ 0.02 s)."""
+        """Launch the emulator; returns once it accepts connections. Drive time starts at
+        `start_s` and runs `time_scale` times as fast as the wall clock (0 freezes the car at
+        `start_s`: every reply is then known exactly); `delay_s` is the per-reply delay of a
+        real adapter (≈ 0.02 s)."""
         if profile not in PROFILES:
             raise EmulatorError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
         if transport == "tcp" and port is None:
             port = _free_port()
         args = [
             sys.executable, "-u", str(Path(__file__).resolve()),
-            "--profile", profile, "--transport", transport, "--time-scale", str(time_scale),
+            "--profile", profile, "--transport", transport, "--time-scale", str(time_scale), "--start-s", str(start_s),
             "--vin", vin, "--delay", str(delay_s),
         ]  # fmt: skip
         if port is not None:
@@ -172,7 +176,7 @@ class EmulatedCar:
             proc.wait()
             raise EmulatorError(f"emulator did not start (said {url!r}); see {log_path or 'its stderr'}")
         return cls(
-            profile, transport, url.removeprefix("READY ").strip(), port, time_scale, vin, delay_s,
+            profile, transport, url.removeprefix("READY ").strip(), port, time_scale, start_s, vin, delay_s,
             log_path, proc,
         )  # fmt: skip
 
@@ -243,7 +247,8 @@ class EmulatedCar:
         """Kill and start again; TCP keeps its port, a pty gets a new path (see `url`)."""
         self.stop()
         fresh = EmulatedCar.start(
-            self.profile, self.transport, port=self.port, time_scale=self.time_scale, vin=self.vin,
+            self.profile, self.transport, port=self.port, time_scale=self.time_scale, start_s=self.start_s,
+            vin=self.vin,
             delay_s=self.delay_s, log_path=self.log_path,
         )  # fmt: skip
         self.url, self._proc = fresh.url, fresh._proc
@@ -278,7 +283,7 @@ _GARBAGE = (
     b"\x00\xff\xfe\x1b[?\x07SEARCHING...\r",
     b"7E8 03 41\r",  # a torn frame
     b"\xc3\x28BUS ERROR\r7E8 10 14 49\r",
-    b"7E8 03 41 0D FF FF FF FF\r",  # wrong length, wrong value
+    b"7E8 03 41 99 00\r",  # a reply for a PID nobody asked for (a desynchronised line)
     b"?\r",
 )
 
@@ -296,6 +301,7 @@ def _child_main(argv: list[str]) -> int:  # pragma: no cover - runs in the emula
     parser.add_argument("--transport", required=True, choices=["tcp", "pty"])
     parser.add_argument("--port", type=int)
     parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument("--start-s", type=float, default=0.0)
     parser.add_argument("--vin", default=DEFAULT_VIN)
     parser.add_argument("--delay", type=float, default=0.0)
     args = parser.parse_args(argv)
@@ -312,7 +318,7 @@ def _child_main(argv: list[str]) -> int:  # pragma: no cover - runs in the emula
     scheduled = list(profile.dtc_schedule)
 
     def drive_t() -> float:
-        return (time.monotonic() - t0) * args.time_scale
+        return args.start_s + (time.monotonic() - t0) * args.time_scale
 
     def due_dtcs() -> None:
         while scheduled and scheduled[0][0] <= drive_t():

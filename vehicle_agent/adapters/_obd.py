@@ -35,6 +35,7 @@ from vehicle_agent.adapters._base import (
     Dtc,
     DtcReport,
 )
+from vehicle_agent.adapters._pyserial import register as register_serial_handlers
 
 __all__ = ["DEFAULT_PIDS", "PID_FIELDS", "ObdAdapter", "ObdConfig", "decode_vin"]
 
@@ -75,7 +76,7 @@ class ObdConfig:
     reconnect_max_s: float = 30.0
     silent_ticks: int = 5
     check_voltage: bool = True
-    obd_log_level: str = "ERROR"
+    obd_log_level: str = "CRITICAL"
 
     def __post_init__(self) -> None:
         unknown = [p for p in self.pids if p not in PID_FIELDS]
@@ -111,7 +112,11 @@ def decode_vin(data: bytes) -> str | None:
 
 
 def _tame_obd_logging(level: str) -> None:
-    """Drop python-obd's own stderr handler; its records go through the root handlers."""
+    """Drop python-obd's own stderr handler; its records go through the root handlers. Pint,
+    which python-obd loads, warns about python-obd redefining `percent` on every import."""
+    logging.getLogger("pint.util").setLevel(logging.ERROR)
+    import obd  # noqa: F401  (installs the handler removed below)
+
     obd_logger = logging.getLogger("obd")
     for handler in list(obd_logger.handlers):
         if isinstance(handler, logging.StreamHandler):
@@ -235,9 +240,10 @@ class ObdAdapter(Adapter):
         return False
 
     def _connect_once(self) -> bool:
+        _tame_obd_logging(self._config.obd_log_level)
+        register_serial_handlers()
         import obd
 
-        _tame_obd_logging(self._config.obd_log_level)
         OBDStatus = _status()
         if self._state in (AdapterState.STARTING, AdapterState.CLOSED):
             self._set_state(AdapterState.CONNECTING)
@@ -257,6 +263,8 @@ class ObdAdapter(Adapter):
         if status != OBDStatus.CAR_CONNECTED:
             ignition_off = status in (OBDStatus.OBD_CONNECTED, OBDStatus.ELM_CONNECTED)
             conn.close()
+            if not ignition_off:
+                self._faults += 1  # the adapter did not answer (logged by the state change)
             self._set_state(AdapterState.IGNITION_OFF if ignition_off else AdapterState.RECONNECTING)
             return False
         supported = {c.name for c in conn.supported_commands}
