@@ -43,7 +43,7 @@ JOB_REFUNDED = 3
 # How many blocks a prepared transaction stays valid: long enough to survive a restart, short
 # enough that recovery can void an unsent payment within minutes (100 ms to 15 s blocks).
 VALID_FOR_BLOCKS = 120
-_EVENT_BATCH_BLOCKS = 200
+_EVENT_BATCH_BLOCKS = 100  # neo-go refuses batches of more than 100 requests
 
 # Field kinds of the escrow's events, in order: b = bytes, a = account (address), i = int, s = str.
 _EVENT_FIELDS: Mapping[str, tuple[tuple[str, str], ...]] = {
@@ -359,7 +359,7 @@ class EscrowGateway:
     async def escrow_events(self) -> list[ChainEvent]:
         """Every escrow event so far, in chain order.
 
-        Blocks are read once with neo-go's `getblocknotifications` (filtered to the escrow, 200
+        Blocks are read once with neo-go's `getblocknotifications` (filtered to the escrow, 100
         blocks per batched request); events of blocks already read are kept, since a block of a
         single-validator chain is final.
         """
@@ -378,7 +378,7 @@ class EscrowGateway:
                     for index in indexes
                 ]
                 answers = await self._rpc(self._post_batch(client, payload))
-                for answer in sorted(answers, key=lambda a: int(a["id"])):
+                for answer in sorted(answers, key=lambda a: int(a.get("id") or 0)):
                     if "error" in answer:
                         raise ChainUnavailableError(f"getblocknotifications failed: {answer['error']}")
                     notes = (answer.get("result") or {}).get("application") or []
@@ -396,5 +396,6 @@ class EscrowGateway:
     @staticmethod
     async def _post_batch(client: noderpc.NeoRpcClient, payload: list[dict[str, Any]]) -> list[dict[str, Any]]:
         async with client.session.post(client.url, json=payload) as response:
-            answers: list[dict[str, Any]] = await response.json(content_type=None)
-        return answers
+            answers: list[dict[str, Any]] | dict[str, Any] = await response.json(content_type=None)
+        # a batch the node rejects as a whole comes back as one error object
+        return answers if isinstance(answers, list) else [answers]

@@ -1,0 +1,54 @@
+"""A payer process that dies mid-payment, for the crash-recovery tests (a FAULT INJECTION).
+
+Run as `python crash_payer.py <stage>` with the inputs in environment variables. It charges one
+statement through the real payment code, but its gateway kills its own process with SIGKILL at
+`<stage>`: `before-send` (intent committed, nothing sent) or `after-send` (the node has the
+transaction, the payment is not confirmed). Nothing runs after the kill: no cleanup, no commit.
+"""
+
+import asyncio
+import os
+import signal
+import sys
+
+from neo3.core import types
+from neo3.wallet.account import Account
+
+from insurer_api.payments import EscrowGateway
+from insurer_api.payments._premiums import charge_statement
+from models import Statement, make_engine, make_session_factory
+
+
+class DyingGateway(EscrowGateway):
+    """The real gateway, except that it kills the process at the chosen stage of `send`."""
+
+    stage = "before-send"
+
+    async def send(self, raw: bytes) -> None:
+        if self.stage == "before-send":
+            os.kill(os.getpid(), signal.SIGKILL)
+        await super().send(raw)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def main() -> None:
+    env = os.environ
+    insurer = Account.from_private_key(bytes.fromhex(env["CRASH_INSURER_KEY"]))
+    gateway = DyingGateway(
+        rpc_url=env["CRASH_RPC_URL"],
+        token_hash=types.UInt160.from_string(env["CRASH_TOKEN"]),
+        escrow_hash=types.UInt160.from_string(env["CRASH_ESCROW"]),
+        signers={insurer.address: insurer},
+        valid_for_blocks=int(env["CRASH_VALID_BLOCKS"]),
+    )
+    gateway.stage = sys.argv[1]
+    engine = make_engine(env["CRASH_DATABASE_URL"])
+    with make_session_factory(engine)() as session:
+        statement = session.get(Statement, int(env["CRASH_STATEMENT_ID"]))
+        assert statement is not None
+        asyncio.run(charge_statement(session, gateway, statement))
+    raise SystemExit("the payment finished: the fault was never injected")
+
+
+if __name__ == "__main__":
+    main()
