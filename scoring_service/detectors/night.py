@@ -15,9 +15,10 @@ __all__ = ["local_hours", "night_s", "time_zone_at"]
 
 @cache
 def _finder() -> object:
-    from timezonefinder import TimezoneFinder  # ~0.2 s to load its polygons: once per process
+    from timezonefinder import TimezoneFinder  # ~0.4 s to load its polygons: once per process
 
-    return TimezoneFinder()
+    # in memory: a finder reading its files lazily leaves them open until interpreter exit
+    return TimezoneFinder(in_memory=True)
 
 
 def time_zone_at(lat: float, lon: float) -> ZoneInfo:
