@@ -124,12 +124,13 @@ class Anchorer:
                 select(AnchorAttempt).where(AnchorAttempt.epoch == epoch).order_by(AnchorAttempt.id.desc()).limit(1)
             ).one()
             tx_hash, raw, valid_until = attempt.tx_hash, attempt.tx_raw, attempt.valid_until_block
-        # Height first: if the transaction is unknown AFTER the chain passed its last valid block,
+        # Height first: a transaction is only accepted into a block above the newest one while
+        # `valid_until_block` > newest index. If it is unknown AFTER the chain reached that block,
         # it can never be included, and only then is it safe to sign another one.
         height = await self._chain.block_count()
         outcome = await self._chain.outcome(tx_hash)
         if outcome is None:
-            if height - 1 <= valid_until:
+            if height - 1 < valid_until:
                 await self._chain.broadcast(raw)
                 return Progress.WAITING
             _log.warning("anchor.expired", epoch=epoch, tx=tx_hash, valid_until_block=valid_until)

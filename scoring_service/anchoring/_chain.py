@@ -25,8 +25,9 @@ from scoring_service.anchoring._errors import AnchorConflict, ChainUnavailable
 __all__ = ["AnchorChain", "SignedAnchor", "TxOutcome"]
 
 _HALT = "HALT"
-# JSON-RPC error codes neo-go uses for "already have it": on chain (-501) or in the pool (-503).
-_ALREADY_KNOWN = frozenset({-501, -503})
+# JSON-RPC errors of a re-broadcast that are not a problem: the node already has the transaction
+# on chain (-501) or in its pool (-503), or it just expired (-510; the loop then signs a new one).
+_HARMLESS_SEND_ERRORS = frozenset({-501, -503, -510})
 _UNKNOWN_TX = -100
 
 
@@ -145,13 +146,14 @@ class AnchorChain:
         return await self._call(build)
 
     async def broadcast(self, raw: bytes) -> None:
-        """Send signed bytes; a node that already has the transaction is fine (idempotent)."""
+        """Send signed bytes; a node that already has the transaction, or finds it expired, is fine:
+        `Anchorer` follows up by reading the chain."""
 
         async def send(client: noderpc.NeoRpcClient) -> None:
             try:
                 await client.send_transaction(raw)
             except noderpc.JsonRpcError as exc:
-                if exc.code not in _ALREADY_KNOWN:
+                if exc.code not in _HARMLESS_SEND_ERRORS:
                     raise AnchorConflict(f"the node refused the anchor transaction: {exc}") from exc
 
         await self._call(send)
