@@ -2,6 +2,7 @@
 samples arrived in batches."""
 
 import hashlib
+import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -137,7 +138,7 @@ def test_batches_scored_as_they_arrive_give_the_same_bytes(session: Session) -> 
     device_id = add_device(session)
     samples = two_drives()
     bounds = [0, 37, 300, 395, 396, 600, len(samples) - 5, len(samples)]
-    for seq, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True), start=1):
+    for seq, (a, b) in enumerate(itertools.pairwise(bounds), start=1):
         add_batch(session, device_id, seq, samples.take(slice(a, b)))
         # scored right after each upload, "now" being the newest sample's time
         score_device(session, device_id=device_id, product=PRODUCT, now_ns=int(samples.time_ns[b - 1]))
@@ -178,7 +179,7 @@ def test_score_bytes_do_not_depend_on_batch_boundaries(cuts: list[int], score_be
     Base.metadata.create_all(engine)
     with make_session_factory(engine)() as session:
         device_id = add_device(session)
-        for seq, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True), start=1):
+        for seq, (a, b) in enumerate(itertools.pairwise(bounds), start=1):
             add_batch(session, device_id, seq, samples.take(slice(a, b)))
             if score_between:
                 score_device(session, device_id=device_id, product=PRODUCT, now_ns=int(samples.time_ns[b - 1]))
