@@ -161,13 +161,13 @@ class Sampler:
     ) -> None:
         if not slots:
             return
-        # Every running adapter that has spoken must have passed the slot's end; one that has
-        # never spoken (still connecting) holds nobody up.
-        low = min(watermark.values()) if watermark else None
+        # Every running adapter must have passed the slot's end (one still connecting has not),
+        # unless the slot has waited max_delay_s already.
+        low = min((watermark.get(i, -1) for i in running), default=None)
         now = time.monotonic()
         for slot in sorted(slots):
             end_ns = (slot + 1) * self._period_ns
-            if (low is not None and low >= end_ns) or now - opened[slot] >= self.max_delay_s or not running:
+            if low is None or low >= end_ns or now - opened[slot] >= self.max_delay_s:
                 opened.pop(slot)
                 self._emit(slots.pop(slot))
             else:

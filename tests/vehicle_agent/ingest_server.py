@@ -7,6 +7,7 @@ connection, so faults are real HTTP behaviour rather than mocks.
 """
 
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,6 +37,7 @@ class IngestServer:
         self.faults: deque[Fault] = deque()
         self.pending_config: Configure | None = None
         self.query = False
+        self.reply_delay_s = 0.0  # after storing, before answering: widens the lost-answer window
         self.lock = threading.Lock()
         outer = self
 
@@ -53,7 +55,7 @@ class IngestServer:
         self.httpd = Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 
     def __enter__(self) -> Self:
         self._thread.start()
@@ -113,6 +115,8 @@ class IngestServer:
         if fault is not None:
             self._fail(h, fault)
             return
+        if self.reply_delay_s:
+            time.sleep(self.reply_delay_s)
         self._reply(h, 200, encode_signal(ack))
 
     def _fail(self, h: BaseHTTPRequestHandler, fault: Fault) -> None:
