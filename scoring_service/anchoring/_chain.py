@@ -6,7 +6,6 @@ it is broadcast, so after a crash it re-sends the very same bytes (same hash, at
 inclusion) instead of signing a second anchor.
 """
 
-import asyncio
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -179,15 +178,3 @@ class AnchorChain:
             return TxOutcome(log.execution.state, int(block), int(tx.system_fee + tx.network_fee), events)
 
         return await self._call(read)
-
-    async def wait_ready(self, *, timeout_s: float, poll_s: float = 0.2) -> None:
-        """Wait until the node answers (used after a restart)."""
-        deadline = asyncio.get_running_loop().time() + timeout_s
-        while True:
-            try:
-                await self.block_count()
-                return
-            except ChainUnavailable:
-                if asyncio.get_running_loop().time() > deadline:
-                    raise
-                await asyncio.sleep(poll_s)
