@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,7 @@ def _pid_alive(pid: int) -> bool:
 
 
 @pytest.fixture
-def chain_dir(tmp_path: Path) -> Path:
+def chain_dir(tmp_path: Path) -> Iterator[Path]:
     """A chain folder whose node is always stopped afterwards, whatever the test did."""
     folder = tmp_path / "chain"
     yield folder
