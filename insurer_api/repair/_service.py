@@ -243,10 +243,15 @@ async def _lock(
     session.commit()
 
 
-async def submit_invoice(session: Session, gateway: EscrowGateway, *, job: RepairJob, amount: int) -> RepairJob:
-    """The shop bills the job; if completion is already verified, Evaluation pays at once."""
+async def submit_invoice(
+    session: Session, gateway: EscrowGateway | None, *, job: RepairJob, amount: int
+) -> RepairJob:
+    """The shop bills the job; if completion is already verified, Evaluation pays at once (which
+    needs `gateway`; a job still being worked on needs none)."""
     if job.state not in (JobState.LOCKED, JobState.COMPLETED) or job.invoice_amount is not None:
         raise JobStateError(f"job {job.id} is {job.state.value}; an invoice needs a locked job without one")
+    if job.state is JobState.COMPLETED and gateway is None:
+        raise JobStateError(f"job {job.id} is completed: paying its invoice needs the chain")
     if not 0 < amount <= job.authorised_amount:
         raise InvalidRepairError(
             f"invoice {amount} must be positive and at most the authorised amount {job.authorised_amount}"
@@ -256,6 +261,7 @@ async def submit_invoice(session: Session, gateway: EscrowGateway, *, job: Repai
         job.state = JobState.INVOICED
     session.commit()
     if job.state is JobState.COMPLETED:
+        assert gateway is not None
         await _evaluate(session, gateway, job)
     return job
 
