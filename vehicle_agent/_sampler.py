@@ -4,8 +4,8 @@ Each adapter's `data()` runs on its own thread and hands readings to one queue. 
 into time slots of 1/rate seconds (by their own `time_ns`, so a replay at any speed merges the
 same way as a live drive). A slot closes once every running adapter has reported past its end,
 or `max_delay_s` of wall time after its first reading (a stalled adapter delays nobody for
-long). A closed slot becomes one `Sample`: the time of its earliest reading and, per field, the
-latest value any adapter gave in the slot. A reading is used once; nothing is repeated to fill
+long). A closed slot becomes one `Sample`: the time of its earliest reading (to the millisecond)
+and, per field, the latest value any adapter gave in the slot. A reading is used once; nothing is repeated to fill
 slots, so a 1 Hz GPS under a 10 Hz OBD fills lat/lon in one sample in ten.
 
 Values that are not finite numbers (or beyond the wire range) become absent, logged once per
@@ -28,6 +28,7 @@ __all__ = ["Sampler", "SamplerCounters", "sanitise"]
 
 _log = structlog.get_logger(__name__)
 _DONE = object()
+_MS = 1_000_000
 
 
 @dataclass(slots=True)
@@ -188,8 +189,10 @@ class Sampler:
         merged: dict[str, object] = {}
         for reading in readings:
             merged.update({k: v for k, v in zip(FIELDS, reading[1:], strict=True) if v is not None})
-        time_ns = readings[0].time_ns
-        if time_ns <= self._last_time_ns:
+        # Millisecond resolution: ample for 1-10 Hz driving data, and the wire's delta-encoded
+        # times then compress to a fraction of their nanosecond form (see benchmarks/protocol_wire.py).
+        time_ns = max(readings[0].time_ns // _MS * _MS, self._last_time_ns // _MS * _MS + _MS)
+        if time_ns >= (readings[0].time_ns // self._period_ns + 1) * self._period_ns:
             self.counters.late_readings += len(readings)
             return
         sample = Sample(time_ns, **merged)  # type: ignore[arg-type]

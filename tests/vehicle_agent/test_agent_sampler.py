@@ -127,3 +127,11 @@ def test_a_failing_adapter_is_reported_not_fatal() -> None:
         sampler.run()
     assert [s.present() for s in out] == [{"time_ns": T0, "rpm": 900.0}, {"time_ns": T0 + S, "lat": 1.0}]
     assert sampler.counters.adapter_failures == {"obd": "RuntimeError: driver bug"}
+
+
+def test_sample_times_have_millisecond_resolution_and_stay_increasing() -> None:
+    readings = [Sample(T0 + 123_456_789, rpm=1.0), Sample(T0 + 223_999_999, rpm=2.0)]
+    assert [s.time_ns for s in run([ListAdapter("obd", readings)])] == [T0 + 123_000_000, T0 + 223_000_000]
+    # After a restart whose last sample sat late in the same millisecond, the next one moves up by 1 ms.
+    out = run([ListAdapter("obd", [Sample(T0 + 300_000_500, rpm=3.0)])], last_time_ns=T0 + 300_000_100)
+    assert [s.time_ns for s in out] == [T0 + 301_000_000]
