@@ -243,9 +243,9 @@ class NmeaFixAssembler:
             out.append(self._flush())
         return out
 
-    def flush(self) -> Sample | None:
-        """The fix being built, at the end of a stream."""
-        return self._flush() if self._time is not None else None
+    def flush(self) -> list[Sample | None]:
+        """The fix being built, at the end of a stream (as `feed` returns it)."""
+        return [self._flush()] if self._time is not None else []
 
     def _day_rolled(self, msg: Any) -> bool:
         return (
@@ -368,6 +368,7 @@ class NmeaAdapter(_GpsAdapter):
                 sample = self._accept(fix)
                 if sample is not None:
                     yield sample
-        sample = self._accept(assembler.flush())
-        if sample is not None:
-            yield sample
+        for fix in assembler.flush():
+            sample = self._accept(fix)
+            if sample is not None:
+                yield sample

@@ -17,8 +17,8 @@ class Serial(_PyserialSocket):  # type: ignore[misc]
     """pyserial's socket port with a `close()` that always closes the socket."""
 
     def close(self) -> None:
-        sock = self._socket
-        if self.is_open and sock is not None:
+        sock: socket.socket | None = getattr(self, "_socket", None)
+        if getattr(self, "is_open", False) and sock is not None:
             with contextlib.suppress(OSError):  # the peer may already have reset the connection
                 sock.shutdown(socket.SHUT_RDWR)
             sock.close()
