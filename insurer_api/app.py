@@ -8,12 +8,17 @@ from sqlalchemy import Engine
 from insurer_api.auth.routes import router as auth_router
 from insurer_api.errors import install_exception_handlers
 from insurer_api.parties.routes import router as parties_router
+from insurer_api.payments.routes import router as payments_router
 from insurer_api.policies.routes import router as policies_router
+from insurer_api.repair.routes import router as repair_router
+from insurer_api.statements import StatementCharger
+from insurer_api.statements.routes import router as statements_router
 from insurer_api.trips.routes import router as trips_router
 from insurer_api.vehicles.routes import router as vehicles_router
 from models import make_engine
 from neot import __version__
 from neot.settings import Settings, get_settings
+from scoring_service.anchoring import TreeCache
 from scoring_service.api_deps import install_database
 from scoring_service.app import ROUTERS as SCORING_ROUTERS
 
@@ -26,14 +31,23 @@ ROUTERS: tuple[APIRouter, ...] = (
     vehicles_router,
     policies_router,
     trips_router,
+    statements_router,
+    payments_router,
+    repair_router,
 )
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    statement_charger: StatementCharger | None = None,
+) -> FastAPI:
     """The insurer API over `engine` (default: `settings.database_url`), scoring routes included.
 
-    Settings are validated when built, so an app outside development never starts with the
-    default token-signing key.
+    `statement_charger` charges an issued statement on chain (the payments side provides it);
+    without one, statements are issued uncharged and say so. Settings are validated when built,
+    so an app outside development never starts with the default token-signing key.
     """
     settings = settings or get_settings()
     app = FastAPI(
@@ -42,6 +56,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         description="Usage-based car insurance priced from driving scores anchored on NEO N3.",
     )
     app.state.settings = settings
+    app.state.statement_charger = statement_charger
+    app.state.proof_trees = TreeCache()
     install_database(app, engine if engine is not None else make_engine(settings.database_url))
     install_exception_handlers(app)
     for router in (*ROUTERS, *SCORING_ROUTERS):

@@ -10,9 +10,11 @@ repair) add their own objects with a seeder of their own.
 
 import socket
 import threading
-import time
+import time as clock
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,19 +24,36 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Device, RepairShop, Role, Trip, TripScore
 from neot.settings import Environment, Settings
 from protocol import DeviceKey
+from scoring_service.risk import fit_risk_model, save_model, synthetic_portfolio
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
 ADMIN_USERNAME = "admin@neot.test"
 ADMIN_PASSWORD = "admin-password-1"
 PASSWORD = "s3cret-password"
-T0_NS = 1_791_000_000 * 10**9  # 2026-10-03 UTC: inside October 2026
+# The world's cover starts on the first of last month, so that month has ended and can be billed.
+_TODAY = datetime.now(UTC).date()
+LAST_MONTH = (_TODAY.replace(day=1) - timedelta(days=1)).replace(day=1)
+COVER_START = LAST_MONTH
+COVER_END = LAST_MONTH.replace(year=LAST_MONTH.year + 1)
+T0_NS = int(datetime.combine(LAST_MONTH + timedelta(days=2), time(8), UTC).timestamp()) * 10**9
+
+
+def train_risk_model(directory: Path) -> Path:
+    """A real risk model fitted on the scoring service's synthetic portfolio, saved in `directory`."""
+    portfolio = synthetic_portfolio(3000, seed=7)
+    model = fit_risk_model(
+        portfolio.features, portfolio.exposure, portfolio.claim_count, version=1, amount=portfolio.amount
+    )
+    return save_model(model, directory)
 
 
 class LiveServer:
     """An ASGI app served by uvicorn in a thread, on a port the OS picked on 127.0.0.1."""
 
     def __init__(self, app: Any) -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto must say TCP: asyncio sets TCP_NODELAY on accepted connections only then, and
+        # without it Nagle's algorithm and delayed ACKs add 40 ms to every keep-alive response.
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
         self.port = self._sock.getsockname()[1]
@@ -45,11 +64,11 @@ class LiveServer:
 
     def __enter__(self) -> "LiveServer":
         self._thread.start()
-        deadline = time.monotonic() + 20
+        deadline = clock.monotonic() + 20
         while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
+            if not self._thread.is_alive() or clock.monotonic() > deadline:
                 raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
+            clock.sleep(0.01)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -75,8 +94,9 @@ class Api:
         return token
 
 
-def api_settings(database_url: str) -> Settings:
+def api_settings(database_url: str, data_dir: Path) -> Settings:
     return Settings(
+        data_dir=data_dir,
         database_url=database_url,
         environment=Environment.STAGING,
         secret_key=TEST_SECRET_KEY,  # type: ignore[arg-type]
@@ -178,7 +198,7 @@ def _seed_cover(world: World) -> None:
         world.ids[f"product_{side}"] = product["id"]
         policy = world.ok(f"insurer_{side}", "POST", "/v1/policies", json={
             "product_id": product["id"], "driver_email": world[f"driver_{side}"].username, "vin": vin,
-            "period_start": "2026-10-01", "period_end": "2027-10-01",
+            "period_start": COVER_START.isoformat(), "period_end": COVER_END.isoformat(),
         })
         world.ids[f"policy_{side}"] = policy["id"]
         world.ok(f"driver_{side}", "POST", f"/v1/policies/{policy['id']}/accept")
@@ -204,4 +224,17 @@ def add_scored_trip(
         return trip.id, row.id
 
 
-WORLD_SEEDERS: list[Callable[[World], None]] = [_seed_parties, _seed_cover]
+def _seed_statements(world: World) -> None:
+    """Last month's statement of each side's policy, issued by its insurer."""
+    for side in ("a", "b"):
+        statement = world.ok(
+            f"insurer_{side}",
+            "POST",
+            f"/v1/policies/{world.ids[f'policy_{side}']}/statements",
+            json={"period": f"{LAST_MONTH:%Y-%m}"},
+            headers={"Idempotency-Key": f"world-statement-{side}"},
+        )
+        world.ids[f"statement_{side}"] = statement["id"]
+
+
+WORLD_SEEDERS: list[Callable[[World], None]] = [_seed_parties, _seed_cover, _seed_statements]

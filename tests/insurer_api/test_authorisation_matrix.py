@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from api_world import Api, World
+from api_world import COVER_END, COVER_START, LAST_MONTH, Api, World
 
 from protocol import DeviceKey
 
@@ -44,6 +44,7 @@ class Case:
     expected: Expect
     body: Callable[[World], Any] | None = None
     form: Callable[[World], Any] | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
     note: str = field(default="")
 
 
@@ -56,8 +57,8 @@ def _policy_for_a(world: World) -> dict[str, Any]:
         "product_id": world.ids["product_a"],
         "driver_email": world["driver_a"].username,
         "vin": "WVWZZZ1JZ3W386521",
-        "period_start": "2026-11-01",
-        "period_end": "2027-01-01",
+        "period_start": COVER_START.isoformat(),
+        "period_end": COVER_END.isoformat(),
     }
 
 
@@ -87,6 +88,16 @@ CASES: list[Case] = [
     Case("GET", "/v1/trips/{trip_a}", A_SIDE),
     Case("GET", "/v1/trips/{trip_a}/scores", A_SIDE),
     Case("GET", "/v1/scores/{score_a}", A_SIDE),
+    Case("GET", "/v1/policies/{policy_a}/statements", A_SIDE),
+    Case(
+        "POST",
+        "/v1/policies/{policy_a}/statements",
+        expect(403, insurer_a=None, insurer_b=404),
+        body=lambda _world: {"period": f"{LAST_MONTH:%Y-%m}"},
+        headers={"Idempotency-Key": "matrix"},
+    ),
+    Case("GET", "/v1/statements/{statement_a}", A_SIDE),
+    Case("GET", "/v1/statements/{statement_a}/document", A_SIDE),
     Case(
         "DELETE",
         "/v1/auth/api-keys/{api_key_a}",
@@ -105,6 +116,7 @@ LISTS: list[tuple[str, str, Mapping[str, set[str]]]] = [
     ("/v1/products", "product", CATALOGUE),
     ("/v1/policies", "policy", OWN_SIDE),
     ("/v1/trips", "trip", OWN_SIDE),
+    ("/v1/statements", "statement", OWN_SIDE),
 ]
 
 
@@ -120,6 +132,8 @@ def _call(world: World, case: Case, actor: str) -> int:
         kwargs["json"] = case.body(world)
     if case.form is not None:
         kwargs["data"] = case.form(world)
+    if case.headers:
+        kwargs["headers"] = dict(case.headers)
     response = world.call(None if actor == "anon" else actor, case.method, path, **kwargs)
     if response.status_code == 404:
         # a stranger learns nothing but "not found"

@@ -1,0 +1,192 @@
+"""`/v1/policies/{id}/statements`, `/v1/statements`: monthly premium statements, charged on issue."""
+
+from typing import Annotated, Any
+
+import structlog
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from insurer_api.deps import CurrentUser, ObjectId, SessionDep, require_role
+from insurer_api.errors import ApiError
+from insurer_api.payments._idempotency import idempotent, request_fingerprint
+from insurer_api.schemas import MAX_ID
+from insurer_api.statements._charging import ChargeOutcome, StatementCharger, request_charge
+from insurer_api.statements._crud import (
+    get_statement,
+    issue_statement,
+    list_statements,
+    parse_period,
+    payment_of,
+    score_refs,
+    statement_document_of,
+)
+from insurer_api.statements._models import current_risk_model
+from insurer_api.statements._schemas import PaymentRef, StatementIssue, StatementPublic, StatementScoreRef
+from models import Policy, Role, Statement
+from scoring_service.anchoring import TreeCache
+
+__all__ = ["router", "statement_public"]
+
+router = APIRouter(prefix="/v1", tags=["statements"])
+_log = structlog.get_logger(__name__)
+
+_READERS = require_role(Role.ADMIN, Role.INSURER, Role.DRIVER)
+
+type IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Any unique string per intended statement; a retry with the same key and body replays the answer",
+    ),
+]
+
+
+def statement_public(
+    *,
+    session: Session,
+    statement: Statement,
+    trees: TreeCache | None = None,
+    with_proofs: bool = True,
+    charge: ChargeOutcome | None = None,
+) -> StatementPublic:
+    """The API view of a statement; the window starts where the month and the policy both have."""
+    policy = session.get(Policy, statement.policy_id)
+    assert policy is not None  # foreign key
+    payment = charge.payment if charge is not None else payment_of(session=session, statement=statement)
+    refs = score_refs(session=session, statement=statement, trees=trees, with_proofs=with_proofs)
+    return StatementPublic(
+        id=statement.id,
+        policy_id=statement.policy_id,
+        period=f"{statement.period_start:%Y-%m}",
+        window_start=max(statement.period_start, policy.period_start),
+        window_end=statement.period_end,
+        distance_m=statement.distance_m,
+        trip_count=statement.trip_count,
+        driver_score=statement.driver_score,
+        product_id=policy.product_id,
+        product_version=policy.product_version,
+        risk_factor=statement.risk_factor,
+        model_version=statement.model_version,
+        model_sha256=statement.model_sha256,
+        base_premium=statement.base_premium,
+        premium=statement.premium,
+        statement_sha256=statement.statement_sha256.hex(),
+        issued_at=statement.issued_at,
+        scores=[StatementScoreRef(score_id=s.id, trip_id=s.trip_id, score=s.score, proof=p) for s, p in refs],
+        payment=None
+        if payment is None
+        else PaymentRef(id=payment.id, state=payment.state, tx_hash=payment.intended_tx, block=payment.block),
+        charge_error=charge.error if charge is not None else None,
+    )
+
+
+def _trees(request: Request) -> TreeCache:
+    trees: TreeCache = request.app.state.proof_trees
+    return trees
+
+
+def _charger(request: Request) -> StatementCharger | None:
+    charger: StatementCharger | None = request.app.state.statement_charger
+    return charger
+
+
+@router.post(
+    "/policies/{policy_id}/statements",
+    response_model=StatementPublic,
+    status_code=201,
+    dependencies=[require_role(Role.INSURER)],
+    summary="Issue a month's statement and charge it on chain",
+    responses={200: {"model": StatementPublic, "description": "The month was billed before: the stored statement"}},
+)
+def post_statement(
+    policy_id: ObjectId,
+    body: StatementIssue,
+    idempotency_key: IdempotencyKey,
+    user: CurrentUser,
+    session: SessionDep,
+    request: Request,
+) -> Response:
+    """Prices the month from the driver's trips, stores the statement (once per policy and month)
+    and charges the driver's escrow deposit for it: `charge(policy, period, premium, sha256)`.
+
+    201 when issued now, 200 when the month was billed before (its charge is retried if it has not
+    gone through). A refused charge leaves the statement issued: see `charge_error`.
+    """
+    month = parse_period(body.period)
+    models_dir = request.app.state.settings.data_dir / "models"
+    charger, trees = _charger(request), _trees(request)
+
+    def work() -> tuple[int, dict[str, Any]]:
+        statement, created = issue_statement(
+            session=session, issuer=user, policy_id=policy_id, month=month, model=current_risk_model(models_dir)
+        )
+        if created:
+            _log.info("statement issued", statement_id=statement.id, policy_id=policy_id, premium=statement.premium)
+        outcome = request_charge(session, statement, charger)
+        view = statement_public(session=session, statement=statement, trees=trees, charge=outcome)
+        return (201 if created else 200), view.model_dump(mode="json")
+
+    def final(exc: Exception) -> tuple[int, dict[str, Any]] | None:
+        return (exc.status_code, {"detail": exc.message}) if isinstance(exc, ApiError) else None
+
+    answer = idempotent(
+        session,
+        principal=f"user:{user.id}",
+        key=idempotency_key,
+        fingerprint=request_fingerprint(method="POST", path=request.url.path, body=body.model_dump(mode="json")),
+        work=work,
+        is_final_error=final,
+    )
+    return JSONResponse(answer.body, status_code=answer.status_code)
+
+
+@router.get(
+    "/policies/{policy_id}/statements",
+    response_model=list[StatementPublic],
+    dependencies=[_READERS],
+    summary="A policy's statements",
+)
+def get_policy_statements(policy_id: ObjectId, user: CurrentUser, session: SessionDep) -> list[StatementPublic]:
+    statements = list_statements(session=session, viewer=user, policy_id=policy_id)
+    return [statement_public(session=session, statement=s, with_proofs=False) for s in statements]
+
+
+@router.get(
+    "/statements", response_model=list[StatementPublic], dependencies=[_READERS], summary="Statements you may see"
+)
+def get_statements(
+    user: CurrentUser,
+    session: SessionDep,
+    policy_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> list[StatementPublic]:
+    statements = list_statements(session=session, viewer=user, policy_id=policy_id)
+    return [statement_public(session=session, statement=s, with_proofs=False) for s in statements]
+
+
+@router.get(
+    "/statements/{statement_id}",
+    response_model=StatementPublic,
+    dependencies=[_READERS],
+    summary="One statement with the scores it used and their proofs",
+)
+def get_one_statement(
+    statement_id: ObjectId, user: CurrentUser, session: SessionDep, request: Request
+) -> StatementPublic:
+    statement = get_statement(session=session, viewer=user, statement_id=statement_id)
+    return statement_public(session=session, statement=statement, trees=_trees(request))
+
+
+@router.get(
+    "/statements/{statement_id}/document",
+    dependencies=[_READERS],
+    summary="The canonical statement document (its SHA-256 is `statement_sha256`)",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}, "description": "Canonical JSON bytes"}},
+)
+def get_statement_document(statement_id: ObjectId, user: CurrentUser, session: SessionDep) -> Response:
+    statement = get_statement(session=session, viewer=user, statement_id=statement_id)
+    return Response(statement_document_of(session=session, statement=statement), media_type="application/json")
