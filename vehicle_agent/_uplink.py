@@ -9,8 +9,9 @@ batch is re-sent after a crash or a lost answer. Outcomes of a POST:
 - 429 / 503: wait what `Retry-After` says (seconds or an HTTP date), else back off.
 - network failure, timeout, other 5xx, 401/403/404 (device not yet registered, wrong URL):
   exponential backoff with equal jitter, up to `max_backoff_s`; logged once per outage.
-- other 4xx (the server refuses these bytes for good: malformed, oversize): the batch is set
-  aside in the buffer's rejected table, counted and logged, so one bad batch cannot block the queue.
+- other 4xx (the server refuses these bytes for good: malformed, oversize, implausible, or 409
+  for a seq it holds with other content): the batch is set aside in the buffer's rejected table,
+  counted and logged, so one bad batch cannot block the queue.
 """
 
 import email.utils
@@ -33,7 +34,7 @@ _log = structlog.get_logger(__name__)
 
 INGEST_PATH = "/v1/ingest/batches"
 _RETRY_STATUSES = frozenset({429, 503})
-_NOT_YET_STATUSES = frozenset({401, 403, 404, 408, 409})
+_NOT_YET_STATUSES = frozenset({401, 403, 404, 408})
 _MAX_RETRY_AFTER_S = 3600.0
 
 

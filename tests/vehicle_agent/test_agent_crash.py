@@ -72,7 +72,7 @@ def test_sigkill_loses_and_doubles_nothing(tmp_path: Path, ingest: IngestServer)
     for i in range(KILLS):
         ingest.reply_delay_s = 30.0 if i % 2 else 0.0
         proc = start(config, key, trace)
-        time.sleep(rng.uniform(0.3, 1.2))
+        time.sleep(rng.uniform(0.2, 0.9))
         os.kill(proc.pid, signal.SIGKILL)
         assert proc.wait(10) == -signal.SIGKILL
         proc.stdout.close()  # type: ignore[union-attr]

@@ -105,13 +105,15 @@ def test_recovery_is_logged(buffer: Buffer, ingest: IngestServer, device_key: De
 def test_refused_batch_is_set_aside_and_the_queue_moves_on(
     buffer: Buffer, ingest: IngestServer, device_key: DeviceKey
 ) -> None:
-    ingest.faults.append(Fault(422, body=b'{"detail":"no"}'))
+    ingest.faults.extend([Fault(422, body=b'{"detail":"no"}'), Fault(403), Fault(409)])
     uplink = make_uplink(buffer, ingest.url, device_key)
     with capture_logs() as logs:
-        assert uplink.step() == 0.0
+        assert uplink.step() == 0.0  # 422: refused for good, set aside
+        assert uplink.step() > 0.0  # 403: device not registered yet, retried later
+        assert uplink.step() == 0.0  # 409: the seq is held with other content, set aside
     uplink.step()
     uplink.close()
-    assert buffer.stats().rejected_samples == 10 and len(ingest.batches) == 1
+    assert buffer.stats().rejected_samples == 20 and len(ingest.batches) == 1
     assert logs[0]["event"] == "server rejected a batch; set aside" and "422" in logs[0]["reason"]
 
 
