@@ -24,7 +24,7 @@ __all__ = [
 
 # SAE J2012: P/C/B/U, then four hex digits (P0301, C1234, U0100).
 DTC_PATTERN = r"^[PCBU][0-9A-F]{4}$"
-type Service = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9:_-]{0,62}\*?$", max_length=64)]
+type Service = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9:_-]{0,62}\*?$", max_length=64)]
 type Dtc = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=DTC_PATTERN)]
 type Positive = Annotated[int, Field(gt=0, le=MAX_ID, description="NEOT base units (10^-8 NEOT)")]
 

@@ -78,18 +78,21 @@ class MoneyWorld:
         return receipt.tx_hash
 
     async def seed_history(self, shop: str, *, ok: int, failed: int = 0) -> None:
-        """Give `shop` a public record: `ok` released and `failed` refunded jobs, all in two transactions."""
-        client = self.client
-        escrow = client.contracts.escrow
-        ids = [uuid4().hex for _ in range(ok + failed)]
-        locks = [client.neot_transfer_call(self.insurer, escrow, NEOT, ["job", i.encode(), to_script_hash(shop)])
-                 for i in ids]
-        await client.send(self.insurer, *locks, operation="seed locks")
-        royalty = to_script_hash(self.royalty)
-        settles = [
-            ContractCall(escrow, "release", [i.encode(), to_script_hash(shop), NEOT, royalty, 0]) for i in ids[:ok]
-        ] + [ContractCall(escrow, "refund", [i.encode()]) for i in ids[ok:]]
-        await client.send(self.insurer, *settles, operation="seed settlements")
+        await seed_history(self.client, self.insurer, shop, ok=ok, failed=failed)
+
+
+async def seed_history(client: ChainClient, insurer: Account, shop: str, *, ok: int, failed: int = 0) -> None:
+    """Give `shop` a public record: `ok` released (1 NEOT each, no royalty) and `failed` refunded jobs,
+    all in two transactions signed by `insurer`."""
+    escrow = client.contracts.escrow
+    ids = [uuid4().hex for _ in range(ok + failed)]
+    locks = [client.neot_transfer_call(insurer, escrow, NEOT, ["job", i.encode(), to_script_hash(shop)]) for i in ids]
+    await client.send(insurer, *locks, operation="seed locks")
+    settles = [
+        ContractCall(escrow, "release", [i.encode(), to_script_hash(shop), NEOT, insurer.script_hash, 0])
+        for i in ids[:ok]
+    ] + [ContractCall(escrow, "refund", [i.encode()]) for i in ids[ok:]]
+    await client.send(insurer, *settles, operation="seed settlements")
 
 
 async def _fund(chain: DeployedChain, accounts: Sequence[Account], *, neot: int, gas: int) -> None:
@@ -101,16 +104,27 @@ async def _fund(chain: DeployedChain, accounts: Sequence[Account], *, neot: int,
         await client.transfer_gas(committee, account.address, gas)
 
 
-def build_money_world(chain: DeployedChain, factory: sessionmaker[Session]) -> MoneyWorld:
-    """Fresh insurer and driver keys funded on chain, and the database rows that name them."""
-    insurer, driver = Account.create_new(), Account.create_new()
-    asyncio.run(_fund(chain, [insurer, driver], neot=10_000 * NEOT, gas=50 * GAS))
-    gateway = EscrowGateway(
+def funded_accounts(chain: DeployedChain, count: int) -> list[Account]:
+    """`count` new accounts, each with 10,000 NEOT and 50 GAS."""
+    accounts = [Account.create_new() for _ in range(count)]
+    asyncio.run(_fund(chain, accounts, neot=10_000 * NEOT, gas=50 * GAS))
+    return accounts
+
+
+def make_gateway(chain: DeployedChain, *signers: Account) -> EscrowGateway:
+    """A gateway to the test chain's escrow, signing as `signers`."""
+    return EscrowGateway(
         rpc_url=chain.deployment.rpc_url,
         token_hash=chain.deployment.contracts.token,
         escrow_hash=chain.deployment.contracts.escrow,
-        signers={insurer.address: insurer},
+        signers={a.address: a for a in signers},
     )
+
+
+def build_money_world(chain: DeployedChain, factory: sessionmaker[Session]) -> MoneyWorld:
+    """Fresh insurer and driver keys funded on chain, and the database rows that name them."""
+    insurer, driver = funded_accounts(chain, 2)
+    gateway = make_gateway(chain, insurer)
     with factory() as session:
         ins = Insurer(name=f"Insurer {uuid4().hex[:8]}", neo_address=insurer.address)
         drv = Driver(name="Dana Driver", email=f"{uuid4().hex[:8]}@neot.test", neo_address=driver.address)
