@@ -128,15 +128,15 @@ def root_from_audit_path(leaf_digest: bytes, leaf_index: int, tree_size: int, au
         raise MerkleError(f"audit path has {len(audit_path)} hashes; leaf {leaf_index} of {tree_size} needs {expected}")
     if len(leaf_digest) != HASH_BYTES or any(len(h) != HASH_BYTES for h in audit_path):
         raise MerkleError(f"every hash must be {HASH_BYTES} bytes")
-    fn, sn, digest = leaf_index, tree_size - 1, leaf_digest
+    prefix, fn, sn, digest = _NODE_PREFIX, leaf_index, tree_size - 1, leaf_digest
     for sibling in audit_path:
         if fn & 1 or fn == sn:
-            digest = node_hash(sibling, digest)
+            digest = sha256(prefix + sibling + digest).digest()
             while not fn & 1 and fn:
                 fn >>= 1
                 sn >>= 1
         else:
-            digest = node_hash(digest, sibling)
+            digest = sha256(prefix + digest + sibling).digest()
         fn >>= 1
         sn >>= 1
     return digest

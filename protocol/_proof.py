@@ -13,7 +13,7 @@ the caller's business, so this module runs anywhere `protocol` does.
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -130,12 +130,21 @@ class Inclusion:
 @dataclass(frozen=True, slots=True)
 class Proof:
     """A record, its salt, its inclusion in an epoch (None until the epoch closes) and the anchor
-    (None until the epoch's transaction is confirmed: the proof is then pending)."""
+    (None until the epoch's transaction is confirmed: the proof is then pending).
+
+    The leaf bytes are computed once, on construction, so a `Proof` with a record that cannot be
+    committed (no known `type`, a float, a salt of the wrong size) never exists: `EncodeError`.
+    Treat `record` as frozen.
+    """
 
     record: Mapping[str, Any]
     salt: bytes
     inclusion: Inclusion | None
     anchor: Anchor | None
+    _leaf: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_leaf", record_leaf(self.record, self.salt))
 
     @property
     def pending(self) -> bool:
@@ -144,7 +153,7 @@ class Proof:
 
     def leaf(self) -> bytes:
         """The committed leaf bytes, `salt ‖ canonical_json(record)`."""
-        return record_leaf(self.record, self.salt)
+        return self._leaf
 
     def to_json(self) -> dict[str, Any]:
         """The proof document; `anchor` is null and `state` is "pending" until it is anchored."""
@@ -188,10 +197,6 @@ class Proof:
         if not isinstance(record, dict):
             raise MalformedProofError("record must be a JSON object")
         salt = _hex(doc["salt"], "salt", SALT_BYTES)
-        try:
-            record_leaf(record, salt)
-        except EncodeError as exc:
-            raise MalformedProofError(f"record: {exc}") from exc
         inclusion = None if doc["epoch"] is None else _inclusion(doc)
         if inclusion is None and not (
             doc["leaf_index"] is None and doc["tree_size"] is None and doc["root"] is None and not doc["audit_path"]
@@ -200,7 +205,10 @@ class Proof:
         anchor = None if pending else _anchor(doc["anchor"])
         if anchor is not None and inclusion is None:
             raise MalformedProofError("an anchored proof needs epoch, leaf_index, tree_size, path and root")
-        return cls(record=record, salt=salt, inclusion=inclusion, anchor=anchor)
+        try:
+            return cls(record=record, salt=salt, inclusion=inclusion, anchor=anchor)
+        except EncodeError as exc:
+            raise MalformedProofError(f"record: {exc}") from exc
 
 
 def _int(value: object, name: str) -> int:
