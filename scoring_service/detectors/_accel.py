@@ -5,7 +5,6 @@ import numpy as np
 from models import EventKind
 from scoring_service.detectors._base import Event, TripView, event_at, sustained_runs
 from scoring_service.products import DetectorThresholds
-from scoring_service.trips import longitudinal_accel_ms2
 
 __all__ = ["sustained_accel_events"]
 
@@ -15,8 +14,7 @@ def sustained_accel_events(
 ) -> tuple[Event, ...]:
     """Events where `sign * accel` stays at or above the threshold at or above the minimum speed;
     the peak is the largest magnitude, m/s^2."""
-    window_s = trip.speed_smoothing_s(rules.smoothing_s)
-    accel = sign * longitudinal_accel_ms2(trip.time_s, trip.speed_ms, window_s, trip.max_gap_s)
+    accel = sign * trip.longitudinal_accel_ms2(rules.smoothing_s)
     with np.errstate(invalid="ignore"):
         mask = (accel >= rules.threshold_ms2) & (trip.speed_ms * 3.6 >= rules.min_speed_kmh)
     events = []

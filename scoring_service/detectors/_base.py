@@ -1,7 +1,7 @@
 """What every detector shares: the trip view it reads, the event it returns, sustained runs."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -15,9 +15,13 @@ from scoring_service.trips import (
     SampleArrays,
     SpeedSource,
     heading_rad,
+    moving_average,
+    rate_per_s,
     seconds_since_start,
     trip_speed_ms,
+    window_bounds,
 )
+from scoring_service.trips._kinematics import IndexArray
 
 __all__ = ["Detector", "Event", "Measure", "TripView", "event_at", "sustained_runs", "view_trip"]
 
@@ -57,6 +61,43 @@ class TripView:
     heading_from_positions: bool
     #: the least smoothing window for series derived from positions
     position_smoothing_s: float
+
+    #: series derived on demand and shared by detectors (e.g. braking and acceleration)
+    _memo: dict[tuple[str, float, float], FloatArray] = field(default_factory=dict, repr=False)
+
+    def _bounds(self, window_s: float) -> tuple[IndexArray, IndexArray]:
+        key = ("bounds", window_s, 0.0)
+        if key not in self._memo:
+            lo, hi = window_bounds(self.time_s, window_s)
+            self._memo[key] = np.stack([lo, hi])
+        both = self._memo[key]
+        return both[0], both[1]
+
+    def _smoothed(self, name: str, values: FloatArray, window_s: float) -> FloatArray:
+        key = (name, window_s, 0.0)
+        if key not in self._memo:
+            self._memo[key] = values if window_s <= 0 else moving_average(values, self._bounds(window_s))
+        return self._memo[key]
+
+    def longitudinal_accel_ms2(self, window_s: float) -> FloatArray:
+        """Acceleration along the road from speed over time, after a centred moving average
+        (widened for speed derived from positions)."""
+        window_s = self.speed_smoothing_s(window_s)
+        key = ("accel", window_s, 0.0)
+        if key not in self._memo:
+            speed = self._smoothed("speed", self.speed_ms, window_s)
+            self._memo[key] = rate_per_s(self.time_s, speed, self.max_gap_s)
+        return self._memo[key]
+
+    def lateral_accel_ms2(self, window_s: float) -> FloatArray:
+        """Centripetal acceleration = yaw rate x speed (signed: positive turning right)."""
+        speed_window_s, heading_window_s = self.speed_smoothing_s(window_s), self.heading_smoothing_s(window_s)
+        key = ("lateral", speed_window_s, heading_window_s)
+        if key not in self._memo:
+            heading = self._smoothed("heading", self.heading_rad, heading_window_s)
+            yaw_rate = rate_per_s(self.time_s, heading, self.max_gap_s)
+            self._memo[key] = yaw_rate * self._smoothed("speed", self.speed_ms, speed_window_s)
+        return self._memo[key]
 
     def speed_smoothing_s(self, window_s: float) -> float:
         """The smoothing window for speed: wider when speed is derived from positions."""

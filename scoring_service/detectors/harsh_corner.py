@@ -5,7 +5,6 @@ import numpy as np
 from models import EventKind
 from scoring_service.detectors._base import Event, TripView, event_at, sustained_runs
 from scoring_service.products import Product
-from scoring_service.trips import lateral_accel_ms2
 
 __all__ = ["detect_harsh_corners"]
 
@@ -14,16 +13,7 @@ def detect_harsh_corners(trip: TripView, product: Product) -> tuple[Event, ...]:
     """Sustained lateral acceleration events either way; the peak is |lateral accel|, m/s^2.
     Heading is noise at walking pace, hence the minimum speed."""
     rules = product.detectors.harsh_corner
-    lateral = np.abs(
-        lateral_accel_ms2(
-            trip.time_s,
-            trip.speed_ms,
-            trip.heading_rad,
-            speed_smoothing_s=trip.speed_smoothing_s(rules.smoothing_s),
-            heading_smoothing_s=trip.heading_smoothing_s(rules.smoothing_s),
-            max_gap_s=trip.max_gap_s,
-        )
-    )
+    lateral = np.abs(trip.lateral_accel_ms2(rules.smoothing_s))
     with np.errstate(invalid="ignore"):
         mask = (lateral >= rules.threshold_ms2) & (trip.speed_ms * 3.6 >= rules.min_speed_kmh)
     events = []

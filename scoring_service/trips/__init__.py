@@ -7,12 +7,13 @@ from scoring_service.trips._kinematics import (
     drop_out_of_order,
     haversine_m,
     heading_rad,
-    lateral_accel_ms2,
-    longitudinal_accel_ms2,
     moving_average,
+    rate_per_s,
     sample_speed_kmh,
     seconds_since_start,
+    step_m,
     trip_speed_ms,
+    window_bounds,
 )
 from scoring_service.trips._measures import distance_m, duration_s, idle_s
 from scoring_service.trips._segment import Segmentation, TripSlice, segment_trips
@@ -32,11 +33,12 @@ __all__ = [
     "haversine_m",
     "heading_rad",
     "idle_s",
-    "lateral_accel_ms2",
-    "longitudinal_accel_ms2",
     "moving_average",
+    "rate_per_s",
     "sample_speed_kmh",
     "seconds_since_start",
     "segment_trips",
+    "step_m",
     "trip_speed_ms",
+    "window_bounds",
 ]

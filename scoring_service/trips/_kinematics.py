@@ -5,11 +5,15 @@ trip shorter than ~100 days); a per-interval value at index i describes [t_i, t_
 until the next sample, so a run of flagged samples lasts `t[end] - t[start]`.
 """
 
+import math
 from enum import StrEnum
 
 import numpy as np
+import numpy.typing as npt
 
 from scoring_service.trips._arrays import FloatArray, IntArray, SampleArrays
+
+type IndexArray = npt.NDArray[np.intp]
 
 __all__ = [
     "EARTH_RADIUS_M",
@@ -20,12 +24,13 @@ __all__ = [
     "fill_gaps",
     "haversine_m",
     "heading_rad",
-    "lateral_accel_ms2",
-    "longitudinal_accel_ms2",
     "moving_average",
+    "rate_per_s",
     "sample_speed_kmh",
     "seconds_since_start",
+    "step_m",
     "trip_speed_ms",
+    "window_bounds",
 ]
 
 EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius
@@ -39,6 +44,26 @@ def haversine_m(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2: Floa
     dl = np.radians(lon2 - lon1)
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
     return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))), dtype=np.float64)
+
+
+def step_m(lat: FloatArray, lon: FloatArray) -> FloatArray:
+    """Distances between consecutive fixes, metres (length n-1; NaN next to a missing fix).
+
+    Consecutive fixes are metres apart, where the equirectangular formula equals the great
+    circle to well under a millimetre; cos(latitude) comes from a second-order expansion around
+    the first fix (relative error < 1e-6 within a degree of it), avoiding a cosine per sample:
+    this runs on every sample of every trip.
+    """
+    if len(lat) < 2:
+        return np.zeros(0)
+    finite = np.flatnonzero(np.isfinite(lat))
+    lat0 = math.radians(float(lat[finite[0]])) if len(finite) else 0.0
+    cos0, sin0 = math.cos(lat0), math.sin(lat0)
+    d = np.radians(lat[:-1]) - lat0
+    cos_lat = cos0 - sin0 * d - cos0 * d * d / 2
+    dx = np.radians(np.diff(lon)) * cos_lat
+    dy = np.radians(np.diff(lat))
+    return np.asarray(EARTH_RADIUS_M * np.sqrt(dx * dx + dy * dy), dtype=np.float64)
 
 
 def bearing_rad(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2: FloatArray) -> FloatArray:
@@ -81,7 +106,7 @@ def drop_gps_jumps(
     if len(valid) < 2:
         return lat, lon
     t_s = time_ns[valid].astype(np.float64) / 1e9
-    d = haversine_m(lat[valid[:-1]], lon[valid[:-1]], lat[valid[1:]], lon[valid[1:]])
+    d = step_m(lat[valid], lon[valid])
     dt = np.diff(t_s)
     if not bool(np.any(d > max_speed_ms * dt)):
         return lat, lon
@@ -107,7 +132,7 @@ def sample_speed_kmh(samples: SampleArrays) -> FloatArray:
     missing = ~np.isfinite(speed)
     if bool(missing.any()) and len(samples) > 1:
         implied = np.full(len(samples), np.nan)
-        step = haversine_m(samples.lat[:-1], samples.lon[:-1], samples.lat[1:], samples.lon[1:])
+        step = step_m(samples.lat, samples.lon)
         dt = np.diff(samples.time_ns).astype(np.float64) / 1e9
         implied[1:] = step / np.where(dt > 0, dt, np.nan) * 3.6
         speed = np.where(missing, implied, speed)
@@ -143,24 +168,29 @@ def trip_speed_ms(samples: SampleArrays, time_s: FloatArray) -> tuple[FloatArray
             return fill_gaps(time_s, source) / 3.6, kind
     implied = np.full(n, np.nan)
     if n > 1:
-        step = haversine_m(samples.lat[:-1], samples.lon[:-1], samples.lat[1:], samples.lon[1:])
+        step = step_m(samples.lat, samples.lon)
         dt = np.diff(time_s)
         implied[:-1] = step / np.where(dt > 0, dt, np.nan) * 3.6
     filled = fill_gaps(time_s, implied)
     return np.nan_to_num(filled, nan=0.0) / 3.6, SpeedSource.POSITIONS
 
 
-def moving_average(time_s: FloatArray, values: FloatArray, window_s: float) -> FloatArray:
-    """Centred moving average over a time window (uneven sampling allowed); NaN-free input."""
-    if window_s <= 0 or len(values) < 2:
-        return values
-    cs = np.concatenate(([0.0], np.cumsum(values)))
+def window_bounds(time_s: FloatArray, window_s: float) -> tuple[IndexArray, IndexArray]:
+    """For each sample, the index range `[lo, hi)` of samples within +-window_s/2 of it."""
     lo = np.searchsorted(time_s, time_s - window_s / 2, side="left")
     hi = np.searchsorted(time_s, time_s + window_s / 2, side="right")
+    return lo, hi
+
+
+def moving_average(values: FloatArray, bounds: tuple[IndexArray, IndexArray]) -> FloatArray:
+    """Centred moving average over windows from `window_bounds` (uneven sampling allowed);
+    NaN-free input."""
+    lo, hi = bounds
+    cs = np.concatenate(([0.0], np.cumsum(values)))
     return np.asarray((cs[hi] - cs[lo]) / (hi - lo), dtype=np.float64)
 
 
-def _forward_rate(time_s: FloatArray, values: FloatArray, max_gap_s: float) -> FloatArray:
+def rate_per_s(time_s: FloatArray, values: FloatArray, max_gap_s: float) -> FloatArray:
     """d(values)/dt over each interval [t_i, t_{i+1}); NaN across gaps longer than `max_gap_s`
     and for the last sample."""
     out = np.full(len(values), np.nan)
@@ -170,13 +200,6 @@ def _forward_rate(time_s: FloatArray, values: FloatArray, max_gap_s: float) -> F
     rate = np.diff(values) / np.where(dt > 0, dt, np.nan)
     out[:-1] = np.where(dt <= max_gap_s, rate, np.nan)
     return out
-
-
-def longitudinal_accel_ms2(
-    time_s: FloatArray, speed_ms: FloatArray, smoothing_s: float, max_gap_s: float
-) -> FloatArray:
-    """Acceleration along the road from speed over time, after a centred moving average."""
-    return _forward_rate(time_s, moving_average(time_s, speed_ms, smoothing_s), max_gap_s)
 
 
 def heading_rad(samples: SampleArrays) -> tuple[FloatArray, bool]:
@@ -202,18 +225,10 @@ def heading_rad(samples: SampleArrays) -> tuple[FloatArray, bool]:
     held = raw[idx]
     first = int(np.argmax(ok))
     held[:first] = raw[first]
-    return np.unwrap(held), from_positions
-
-
-def lateral_accel_ms2(
-    time_s: FloatArray,
-    speed_ms: FloatArray,
-    heading: FloatArray,
-    *,
-    speed_smoothing_s: float,
-    heading_smoothing_s: float,
-    max_gap_s: float,
-) -> FloatArray:
-    """Centripetal acceleration = yaw rate x speed (signed: positive turning right)."""
-    yaw_rate = _forward_rate(time_s, moving_average(time_s, heading, heading_smoothing_s), max_gap_s)
-    return yaw_rate * moving_average(time_s, speed_ms, speed_smoothing_s)
+    # unwrap: each step taken the short way round (np.unwrap does the same with more passes)
+    step = (np.diff(held) + np.pi) % (2 * np.pi) - np.pi
+    unwrapped = np.empty(n)
+    unwrapped[0] = held[0]
+    np.cumsum(step, out=unwrapped[1:])
+    unwrapped[1:] += held[0]
+    return unwrapped, from_positions

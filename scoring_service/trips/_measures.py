@@ -3,7 +3,7 @@
 import numpy as np
 
 from scoring_service.trips._arrays import SampleArrays
-from scoring_service.trips._kinematics import haversine_m, sample_speed_kmh, seconds_since_start
+from scoring_service.trips._kinematics import sample_speed_kmh, seconds_since_start, step_m
 
 __all__ = ["distance_m", "duration_s", "idle_s"]
 
@@ -14,8 +14,7 @@ def distance_m(trip: SampleArrays, max_sample_gap_s: float) -> float:
     `max_sample_gap_s`."""
     valid = np.isfinite(trip.lat) & np.isfinite(trip.lon)
     if np.count_nonzero(valid) >= 2:
-        lat, lon = trip.lat[valid], trip.lon[valid]
-        return float(np.sum(haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])))
+        return float(np.sum(step_m(trip.lat[valid], trip.lon[valid])))
     speed_ms = np.nan_to_num(sample_speed_kmh(trip), nan=0.0) / 3.6
     dt = np.diff(seconds_since_start(trip.time_ns))
     ok = dt <= max_sample_gap_s

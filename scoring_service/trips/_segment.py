@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from scoring_service.products import TripThresholds
 from scoring_service.trips._arrays import SampleArrays
-from scoring_service.trips._kinematics import drop_gps_jumps, drop_out_of_order, sample_speed_kmh
+from scoring_service.trips._kinematics import drop_gps_jumps, drop_out_of_order, sample_speed_kmh, step_m
 from scoring_service.trips._measures import distance_m
 
 __all__ = ["Segmentation", "TripSlice", "segment_trips"]
@@ -73,12 +73,19 @@ def segment_trips(samples: SampleArrays, rules: TripThresholds, *, final: bool =
     gap_ns = int(rules.stop_gap_s * 1e9)
     gap_after = np.diff(t) > gap_ns  # True at i: a data gap between samples i and i+1
 
-    # GPS jumps, judged within each stretch of data between gaps (so a cut resets the reference)
-    bounds = np.concatenate(([0], np.flatnonzero(gap_after) + 1, [n]))
-    lat, lon = cleaned.lat.copy(), cleaned.lon.copy()
+    # GPS jumps, judged within each stretch of data between gaps (so a cut resets the reference);
+    # the steps between fixes double as the distance driven when no fix is dropped (the usual case)
+    lat, lon = cleaned.lat, cleaned.lon
+    fixes = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
+    steps = step_m(lat[fixes], lon[fixes])
     max_speed_ms = rules.max_plausible_speed_kmh / 3.6
-    for a, b in itertools.pairwise(bounds):
-        lat[a:b], lon[a:b] = drop_gps_jumps(t[a:b], cleaned.lat[a:b], cleaned.lon[a:b], max_speed_ms)
+    if bool(np.any(steps > max_speed_ms * np.diff(t[fixes]) / 1e9)):
+        bounds = np.concatenate(([0], np.flatnonzero(gap_after) + 1, [n]))
+        lat, lon = lat.copy(), lon.copy()
+        for a, b in itertools.pairwise(bounds):
+            lat[a:b], lon[a:b] = drop_gps_jumps(t[a:b], cleaned.lat[a:b], cleaned.lon[a:b], max_speed_ms)
+        fixes = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
+        steps = step_m(lat[fixes], lon[fixes])
     jumped = np.isfinite(cleaned.lat) & ~np.isfinite(lat)
     cleaned = cleaned.with_positions(lat, lon)
 
@@ -100,6 +107,9 @@ def segment_trips(samples: SampleArrays, rules: TripThresholds, *, final: bool =
             is_stop[a:e] = True
 
     # segments: non-stop samples, cut at gaps; trimmed to first..last moving sample
+    # distance along the cleaned fixes, cumulated, so each candidate trip's length is a subtraction
+    along_m = np.concatenate(([0.0], np.cumsum(steps)))
+
     cut_after = gap_after | is_stop[1:] | is_stop[:-1]
     seg_bounds = np.concatenate(([0], np.flatnonzero(cut_after) + 1, [n]))
     trips: list[TripSlice] = []
@@ -117,8 +127,12 @@ def segment_trips(samples: SampleArrays, rules: TripThresholds, *, final: bool =
             open_start = int(t[start])
             continue
         duration_s = (t[stop - 1] - t[start]) / 1e9
-        trip = cleaned.take(slice(start, stop))
-        if duration_s < rules.min_duration_s or distance_m(trip, rules.max_sample_gap_s) < rules.min_distance_m:
+        first_fix, end_fix = np.searchsorted(fixes, [start, stop])
+        if end_fix - first_fix >= 2:
+            length_m = float(along_m[end_fix - 1] - along_m[first_fix])
+        else:  # no positions: speed integrated over time
+            length_m = distance_m(cleaned.take(slice(start, stop)), rules.max_sample_gap_s)
+        if duration_s < rules.min_duration_s or length_m < rules.min_distance_m:
             dropped += 1
             continue
         trips.append(TripSlice(start, stop, int(np.count_nonzero(jumped[start:stop]))))
