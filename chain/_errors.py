@@ -13,9 +13,10 @@
         ├── PortInUse
         └── NodeNotRunning
 
-`ChainTimeoutError` and `ChainConnectionError` are distinct on purpose: after a timeout the
-transaction may still land (check before retrying); after a refused connection it was not sent
-unless `tx_hash` is set.
+`ChainTimeoutError` and `ChainConnectionError` are distinct on purpose: a timeout means the node
+is slow or the transaction is not in a block yet, a connection error means the node is down or
+unreachable. Either carries `tx_hash` when a signed transaction may have reached the node: it can
+still be included, so check for it before sending a replacement.
 """
 
 __all__ = [
@@ -39,7 +40,10 @@ class ChainError(Exception):
 
 
 class ChainConnectionError(ChainError):
-    """The RPC endpoint could not be reached or closed the connection mid-request."""
+    """The RPC endpoint could not be reached or closed the connection mid-request.
+
+    `tx_hash` is set when a signed transaction may have reached the node before the line dropped.
+    """
 
     def __init__(self, message: str, *, tx_hash: str | None = None) -> None:
         super().__init__(message)
@@ -49,8 +53,7 @@ class ChainConnectionError(ChainError):
 class ChainTimeoutError(ChainError):
     """An RPC call or the wait for inclusion exceeded its time budget.
 
-    `tx_hash` is set when the transaction had already been accepted by the node: it may still be
-    included later.
+    `tx_hash` is set when a signed transaction was sent (or being sent): it may still be included.
     """
 
     def __init__(self, message: str, *, tx_hash: str | None = None) -> None:

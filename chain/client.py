@@ -10,8 +10,9 @@ Every write goes through one pipeline (`ChainClient.send`):
    between test and inclusion) raises `TransactionFaulted`.
 
 A timeout (`ChainTimeoutError`) and a refused or dropped connection (`ChainConnectionError`) are
-different errors; both carry `tx_hash` once the node has accepted the transaction, since it may
-still be included.
+different errors. Both carry `tx_hash` once the transaction was signed: it may have reached the
+node and still be included, so look it up (or wait past its `valid_until_block`) before
+building a new one.
 
 Each call opens its own short-lived HTTP session, so one client can be shared by code running on
 different event loops (tests, CLI commands, a web server).
@@ -338,10 +339,13 @@ class ChainClient:
             tx.network_fee = await rpc.calculate_network_fee(tx)
             tx.witnesses = []
             _sign(sender, tx, magic)
-            tx_hash = await rpc.send_transaction(tx)
+        tx_hash = tx.hash()
         try:
+            async with self._rpc() as rpc:
+                await rpc.send_transaction(tx)
             log, block_index = await self._wait_for(tx_hash)
         except ChainTimeoutError as exc:
+            # the node may hold the transaction (or have received it before the line dropped)
             raise ChainTimeoutError(str(exc), tx_hash=f"0x{tx_hash}") from exc
         except ChainConnectionError as exc:
             raise ChainConnectionError(str(exc), tx_hash=f"0x{tx_hash}") from exc
