@@ -8,6 +8,7 @@ change the world for the others (a successful write). Add rows here for new endp
 coverage test fails for any object endpoint of the OpenAPI document without a row.
 """
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,6 +105,45 @@ CASES: list[Case] = [
         expect(404, driver_a=None),
         note="only the key's owner may revoke it; for anyone else it does not exist",
     ),
+    # Payments and repair. A 503 proves the caller got past authorisation: this world has no chain.
+    Case("GET", "/v1/policies/{policy_a}/deposit", A_SIDE),
+    Case(
+        "POST",
+        "/v1/policies/{policy_a}/deposits",
+        expect(403, driver_a=503, driver_b=404),
+        body=lambda _w: {"tx_hash": "0x" + "00" * 32},
+        headers={"Idempotency-Key": "matrix-deposit"},
+    ),
+    Case("GET", "/v1/repair-shops/{shop_a}", expect(200), note="shops' offers are public input to Negotiation"),
+    Case(
+        "PATCH",
+        "/v1/repair-shops/{shop_a}",
+        expect(403, admin=200, shop_a=200, shop_b=404),
+        body=lambda _w: {"capacity": 2},
+    ),
+    Case("GET", "/v1/repair-shops/{shop_a}/record", expect(503), note="public, read from the chain"),
+    Case("GET", "/v1/repair-jobs/{job_a}", expect(200, insurer_b=404, driver_b=404, shop_b=404)),
+    Case("GET", "/v1/repair-jobs/{job_a}/explanation", expect(200, insurer_b=404, driver_b=404, shop_b=404)),
+    Case(
+        "POST",
+        "/v1/repair-jobs/{job_a}/invoice",
+        expect(403, shop_a=None, shop_b=404),
+        body=lambda _w: {"amount": 100},
+        headers={"Idempotency-Key": "matrix-invoice"},
+    ),
+    Case(
+        "POST",
+        "/v1/repair-jobs/{job_a}/approve",
+        expect(403, insurer_a=503, insurer_b=404),
+        headers={"Idempotency-Key": "matrix-approve"},
+    ),
+    Case(
+        "POST",
+        "/v1/repair-jobs/{job_a}/fail",
+        expect(403, insurer_a=503, insurer_b=404),
+        body=lambda _w: {"reason": "disputed"},
+        headers={"Idempotency-Key": "matrix-fail"},
+    ),
 ]
 
 # Who may call the collection endpoints, and which of the named objects each actor must see.
@@ -179,21 +219,57 @@ def _collection_mismatches(world: World) -> list[str]:
     return wrong
 
 
+def _seed_repair_jobs(world: World) -> None:
+    """A locked job per side at that side's shop, negotiated as the repair service would have."""
+    from insurer_api.repair import negotiate
+    from insurer_api.repair._service import candidates, negotiation_snapshot
+    from models import JobState, RepairJob
+
+    with world.api.session_factory() as session:
+        for side in ("a", "b"):
+            result = negotiate(service="dtc:P0301", authorised_amount=100, insurer_balance=100,
+                               candidates=candidates(session), records={})
+            job = RepairJob(policy_id=world.ids[f"policy_{side}"], shop_id=world.ids[f"shop_{side}"],
+                            service="dtc:P0301", dtc="P0301", state=JobState.LOCKED, authorised_amount=100,
+                            chain_job_id=f"matrix{side}", opened_by="dtc",
+                            negotiation=negotiation_snapshot(result, chain_height=1))
+            session.add(job)
+            session.flush()
+            world.ids[f"job_{side}"] = job.id
+        session.commit()
+
+
+def test_repair_jobs_list_shows_each_party_its_own(world: World) -> None:
+    _seed_repair_jobs(world)
+    own = {"admin": {"a", "b"}, "insurer_a": {"a"}, "insurer_b": {"b"}, "driver_a": {"a"}, "driver_b": {"b"},
+           "shop_a": {"a"}, "shop_b": {"b"}}
+    for actor, sides in own.items():
+        got = {row["id"] for row in world.ok(actor, "GET", "/v1/repair-jobs")}
+        assert got == {world.ids[f"job_{side}"] for side in sides}, actor
+    assert world.call(None, "GET", "/v1/repair-jobs").status_code == 401
+
+
 def test_every_object_endpoint_and_collection_against_every_role(world: World) -> None:
     """One world, every row: all mismatches are reported together."""
     _seed_api_key(world)
+    _seed_repair_jobs(world)
     assert _collection_mismatches(world) + _object_mismatches(world) == []
 
 
 def test_every_object_endpoint_has_a_row(api: Api) -> None:
     """A new `/{id}` endpoint without a row here fails: nobody forgets to decide who may see it."""
     schema = api.client.get("/openapi.json").json()
-    covered = {(case.method, case.path.split("{")[0]) for case in CASES}
+    covered = {(case.method, _template(case.path)) for case in CASES}
     missing = []
     for path, operations in schema["paths"].items():
         if "{" not in path:
             continue
         for method in operations:
-            if (method.upper(), path.split("{")[0]) not in covered:
+            if (method.upper(), _template(path)) not in covered:
                 missing.append(f"{method.upper()} {path}")
     assert missing == []
+
+
+def _template(path: str) -> str:
+    """`/v1/policies/{policy_a}/statements` and `/v1/policies/{policy_id}/statements` alike."""
+    return re.sub(r"\{[^}]*\}", "{}", path)
