@@ -1,11 +1,14 @@
 """The client's transaction pipeline and its errors: timeouts, dropped connections, races."""
 
 import asyncio
+import json
 import socket
 import threading
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
 
 from chain import (
@@ -74,6 +77,58 @@ def hanging_up_server() -> Iterator[str]:
     stop.set()
     thread.join()
     server.close()
+
+
+@pytest.fixture
+def cut_after_send(neot_chain: DeployedChain) -> Iterator[str]:
+    """Fake RPC proxy in front of the real node: relays every call, but after relaying
+    `sendrawtransaction` it drops the connection instead of answering (a network cut at the
+    worst moment: the node has the transaction, the client never hears so)."""
+    upstream = neot_chain.deployment.rpc_url
+
+    class Relay(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            answer = httpx.post(upstream, content=body, headers={"Content-Type": "application/json"}, timeout=10)
+            if b'"sendrawtransaction"' in body:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer.content)))
+            self.end_headers()
+            self.wfile.write(answer.content)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Relay)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+async def test_a_cut_after_sending_hands_back_the_hash_to_look_up(
+    neot_chain: DeployedChain, cut_after_send: str
+) -> None:
+    client = ChainClient(cut_after_send, neot_chain.deployment.contracts)
+    receiver = neot_chain.address("shop-4")
+    before = await neot_chain.client.neot_balance(receiver)
+    with pytest.raises(ChainConnectionError) as info:
+        await client.transfer_neot(neot_chain.account("driver-3"), receiver, 3)
+    assert info.value.tx_hash is not None
+    request = {"jsonrpc": "2.0", "id": 1, "method": "getapplicationlog", "params": [info.value.tx_hash]}
+    for _ in range(100):
+        answer = httpx.post(neot_chain.deployment.rpc_url, json=request, timeout=10).json()
+        if "result" in answer:
+            break
+        await asyncio.sleep(0.05)
+    assert answer["result"]["executions"][0]["vmstate"] == "HALT", json.dumps(answer)
+    assert await neot_chain.client.neot_balance(receiver) == before + 3
 
 
 async def test_a_silent_node_is_a_timeout(silent_server: str) -> None:
