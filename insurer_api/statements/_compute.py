@@ -2,10 +2,11 @@
 
 The month's window is the calendar month (UTC) cut to the policy's period. What goes in:
 
-- the driver's trips that *ended* in the window (the same rule as the scoring service's
-  `driver_totals`, so a trip crossing midnight on the 1st belongs to exactly one month);
-- their totals give the distance, the driver score (`score_totals` under the policy's product)
-  and the rating features (`features_from_totals`);
+- the trips of the policy's vehicle that *ended* in the window (the scoring service's rule for
+  `driver_totals`, so a trip crossing midnight on the 1st belongs to exactly one month; a driver
+  with two insured cars is billed each car's own driving);
+- their totals, added up by the scoring service's own rule, give the distance, the driver score
+  (`score_totals` under the policy's product) and the rating features (`features_from_totals`);
 - the risk model prices the month: `premium = clamp(base_premium * factor, floor, cap)` with the
   product's pricing (`price_driver`), the factor recorded as exact decimal text with the model's
   version and SHA-256;
@@ -23,11 +24,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Device, Policy, Trip, TripScore, Vehicle
+from models import Device, Policy, Trip, TripEvent, TripScore
 from protocol import RecordType, canonical_json
 from scoring_service.products import Product as Definition
 from scoring_service.risk import Premium, RiskModel, features_from_totals, price_driver
-from scoring_service.scoring import TripTotals, driver_totals, score_totals
+from scoring_service.scoring import TripTotals, score_totals
+from scoring_service.scoring._store import _totals_of as trip_totals
 
 __all__ = ["FORMAT", "StatementDraft", "compute_statement", "document_sha256", "month_window", "statement_document"]
 
@@ -70,14 +72,15 @@ def compute_statement(
 ) -> StatementDraft:
     """Price `policy` for `month` (already checked to be covered: `window`)."""
     start, end = window
-    totals = driver_totals(session, driver_id=policy.driver_id, start=_instant(start), end=_instant(end))
     trips = (
         select(Trip.id)
         .join(Device, Device.id == Trip.device_id)
-        .join(Vehicle, Vehicle.id == Device.vehicle_id)
-        .where(Vehicle.driver_id == policy.driver_id, Trip.end_ns >= _ns(start), Trip.end_ns < _ns(end))
+        .where(Device.vehicle_id == policy.vehicle_id, Trip.end_ns >= _ns(start), Trip.end_ns < _ns(end))
     )
-    trip_count = len(session.scalars(trips).all())
+    trip_rows = session.scalars(select(Trip).where(Trip.id.in_(trips)).order_by(Trip.id)).all()
+    events = session.scalars(select(TripEvent).where(TripEvent.trip_id.in_(trips))).all()
+    totals = trip_totals(trip_rows, events)
+    trip_count = len(trip_rows)
     score_ids = session.scalars(
         select(TripScore.id)
         .where(

@@ -8,7 +8,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from insurer_api.deps import CurrentUser, ObjectId, SessionDep, require_role
-from insurer_api.errors import ApiError
+from insurer_api.errors import ApiError, ConflictError, InvalidRequestError
+from insurer_api.payments import IdempotencyKeyReusedError, RequestInProgressError
 from insurer_api.payments._idempotency import idempotent, request_fingerprint
 from insurer_api.schemas import MAX_ID
 from insurer_api.statements._charging import ChargeOutcome, StatementCharger, request_charge
@@ -133,14 +134,19 @@ def post_statement(
     def final(exc: Exception) -> tuple[int, dict[str, Any]] | None:
         return (exc.status_code, {"detail": exc.message}) if isinstance(exc, ApiError) else None
 
-    answer = idempotent(
-        session,
-        principal=f"user:{user.id}",
-        key=idempotency_key,
-        fingerprint=request_fingerprint(method="POST", path=request.url.path, body=body.model_dump(mode="json")),
-        work=work,
-        is_final_error=final,
-    )
+    try:
+        answer = idempotent(
+            session,
+            principal=f"user:{user.id}",
+            key=idempotency_key,
+            fingerprint=request_fingerprint(method="POST", path=request.url.path, body=body.model_dump(mode="json")),
+            work=work,
+            is_final_error=final,
+        )
+    except IdempotencyKeyReusedError as exc:
+        raise InvalidRequestError(str(exc)) from exc
+    except RequestInProgressError as exc:
+        raise ConflictError(str(exc)) from exc
     return JSONResponse(answer.body, status_code=answer.status_code)
 
 
