@@ -166,12 +166,18 @@ class Agent:
     def run(self, *, until_drained: bool = False) -> None:
         """Sample and upload until `stop()`. With `until_drained`, also return once every adapter
         has ended (a recorded trip) and the buffer is empty."""
-        if self.applied is not None:
-            for adapter in self.adapters:
-                try:
-                    adapter.signal(self.applied)
-                except AdapterError as exc:
-                    _log.warning("adapter could not apply the configuration", adapter=adapter.name, error=str(exc))
+        # Adapters poll at the sampler's rate: the server's last Configure, else agent.toml's
+        # (config_id 0 = the local file; an empty PID list keeps each adapter's own).
+        start_config = self.applied or Configure(
+            config_id=0,
+            sample_rate_hz=self.sampler.rate_hz,
+            upload_interval_s=max(1, round(self.uplink.upload_interval_s)),
+        )
+        for adapter in self.adapters:
+            try:
+                adapter.signal(start_config)
+            except AdapterError as exc:
+                _log.warning("adapter could not apply the configuration", adapter=adapter.name, error=str(exc))
         _log.info("agent started", device_id=self.key.address, adapters=[a.name for a in self.adapters])
         uplink = threading.Thread(
             target=self.uplink.run, args=(self._stop,), kwargs={"wake": self._wake_uplink}, name="uplink", daemon=True

@@ -4,6 +4,7 @@ Adapter tooling (`neot agent record`) registers on `agent_app` too."""
 
 import json
 import signal
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -14,8 +15,9 @@ from rich.console import Console
 from rich.table import Table
 
 from neot.errors import UserError
+from vehicle_agent.adapters.cli import record
 
-__all__ = ["agent_app", "register"]
+__all__ = ["agent_app", "main", "register"]
 
 agent_app = typer.Typer(
     name="agent",
@@ -24,11 +26,28 @@ agent_app = typer.Typer(
 )
 _out = Console()
 
+agent_app.command()(record)
+
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The agent's TOML configuration.")]
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(agent_app)
+
+
+def main() -> None:
+    """`python -m vehicle_agent …`: the agent's commands without loading every component's CLI
+    (on a development install `neot` imports the server side too, which costs ~40 MB of RSS)."""
+    from neot.logging import configure_logging
+    from neot.settings import get_settings
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        agent_app()
+    except UserError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
 
 
 def _load(config: Path) -> Any:
