@@ -232,7 +232,43 @@ def _features_from_database(policy_ids: list[int]) -> "dict[int, DriverFeatures]
             engine.dispose()
 
 
+def score_devices(
+    settle_s: Annotated[
+        float, typer.Option(help="A trip with no newer data counts as ended after this many seconds.")
+    ] = 3600.0,
+) -> None:
+    """Segment and score the new samples of every device in the database (safe to re-run)."""
+    import time
+
+    from models import make_engine, make_session_factory
+    from neot.db import _database_errors
+    from scoring_service.scoring import score_all_devices
+
+    url = get_settings().database_url
+    with _database_errors(url):
+        engine = make_engine(url)
+        try:
+            with make_session_factory(engine)() as session:
+                results = score_all_devices(session, now_ns=time.time_ns(), settle_s=settle_s)
+        finally:
+            engine.dispose()
+    table = Table(title="scored devices")
+    for column in ("device", "samples read", "new trips", "trip in progress", "GPS jumps", "short dropped"):
+        table.add_column(column, justify="right")
+    for r in results:
+        table.add_row(
+            str(r.device_id),
+            str(r.samples_read),
+            str(len(r.new_trip_ids)),
+            "yes" if r.open_trip_start_ns is not None else "no",
+            str(r.gps_jumps),
+            str(r.dropped_short),
+        )
+    _console.print(table)
+
+
 def register(app: typer.Typer) -> None:
-    """Add `score-file` and `model` to the root command."""
+    """Add `score-file`, `score-devices` and `model` to the root command."""
     app.command("score-file")(score_file)
+    app.command("score-devices")(score_devices)
     app.add_typer(model_app, name="model")

@@ -7,6 +7,8 @@ from scoring_service.scoring._store import (
     DeviceScoring,
     driver_score,
     driver_totals,
+    product_for_device,
+    score_all_devices,
     score_device,
     store_trip,
 )
@@ -23,6 +25,8 @@ __all__ = [
     "analyse_trip",
     "driver_score",
     "driver_totals",
+    "product_for_device",
+    "score_all_devices",
     "score_device",
     "score_totals",
     "store_trip",

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import Device, EventKind, Sample, Trip, TripEvent, TripScore, Vehicle
-from scoring_service.products import Product
+from models import Device, EventKind, Policy, PolicyStatus, Sample, Trip, TripEvent, TripScore, Vehicle
+from scoring_service.products import Product, load_product
 from scoring_service.scoring._analyse import TripAnalysis, TripTotals, analyse_samples
 from scoring_service.scoring._score import Score, score_totals, trip_record
 from scoring_service.speedlimits import SpeedLimitProvider, default_speed_limits
@@ -27,6 +27,8 @@ __all__ = [
     "DeviceScoring",
     "driver_score",
     "driver_totals",
+    "product_for_device",
+    "score_all_devices",
     "score_device",
     "store_trip",
 ]
@@ -151,6 +153,41 @@ def score_device(
         out_of_order=segmentation.out_of_order,
         dropped_short=segmentation.dropped_short,
     )
+
+
+def product_for_device(session: Session, *, device_id: int) -> Product:
+    """The product of the newest active policy on the device's vehicle, else the default product
+    (a device drives before it is insured: its trips are scored under the default terms)."""
+    row = session.execute(
+        select(Policy.product_id, Policy.product_version)
+        .join(Device, Device.vehicle_id == Policy.vehicle_id)
+        .where(Device.id == device_id, Policy.status == PolicyStatus.ACTIVE)
+        .order_by(Policy.period_start.desc(), Policy.id.desc())
+        .limit(1)
+    ).first()
+    return load_product() if row is None else load_product(row.product_id, row.product_version)
+
+
+def score_all_devices(
+    session: Session, *, now_ns: int, speed_limits: SpeedLimitProvider | None = None, settle_s: float = DEFAULT_SETTLE_S
+) -> list[DeviceScoring]:
+    """Score every device with samples under its policy's product, committing per device so
+    that one device's trips are stored even if a later one fails."""
+    results = []
+    for device_id in session.scalars(select(Sample.device_id).distinct().order_by(Sample.device_id)).all():
+        product = product_for_device(session, device_id=device_id)
+        results.append(
+            score_device(
+                session,
+                device_id=device_id,
+                product=product,
+                now_ns=now_ns,
+                speed_limits=speed_limits,
+                settle_s=settle_s,
+            )
+        )
+        session.commit()
+    return results
 
 
 def _totals_of(trips: Iterable[Trip], events: Iterable[TripEvent]) -> TripTotals:
