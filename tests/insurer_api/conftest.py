@@ -21,6 +21,8 @@ from api_world import (
 from insurer_api.app import create_app
 from insurer_api.auth import create_user
 from models import Role, make_engine, make_session_factory
+from neot.logging import configure_logging
+from neot.settings import LogFormat
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +43,7 @@ def api(migrated_url: str, risk_model_file: Path, tmp_path: Path) -> Iterator[Ap
         create_user(session=session, username=ADMIN_USERNAME, password=ADMIN_PASSWORD, role=Role.ADMIN)
         session.commit()
     settings = api_settings(migrated_url, tmp_path / "data")
+    configure_logging("DEBUG", LogFormat.JSON)
     app = create_app(settings, engine=engine)
     with LiveServer(app) as server, httpx.Client(base_url=server.base_url, timeout=30) as client:
         yield Api(base_url=server.base_url, client=client, session_factory=factory, settings=settings, app=app)
