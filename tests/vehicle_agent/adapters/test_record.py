@@ -1,0 +1,78 @@
+"""`neot agent record` against a real emulated car and real gpsd: its CSV replays."""
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from neot.errors import UserError
+from tests.emulated_car import EmulatedCar
+from tests.vehicle_agent.adapters.nmea_from_gpx import gpx_fixes, sentences
+from tests.vehicle_agent.adapters.test_gps import _free_port, _kill_group, _listening
+from vehicle_agent.adapters import TRIP_CSV_COLUMNS, ReplayAdapter, ReplayConfig, read_trip_csv
+from vehicle_agent.adapters.cli import record
+
+NEOT = str(Path(sys.executable).parent / "neot")
+
+
+def test_record_writes_a_trip_csv_that_replays(tmp_path: Path, gpsfake_bin: str) -> None:
+    # The real drive's positions, one a second from now on (as gpsfake plays them), so that the
+    # sampler merges them with the OBD readings as it would on the road.
+    start_ns = (time.time_ns() // 10**9 + 1) * 10**9
+    fixes = [f._replace(time_ns=start_ns + i * 10**9) for i, f in enumerate(gpx_fixes(30))]
+    log = tmp_path / "drive.nmea"
+    log.write_text("\r\n".join(sentences(fixes, no_fix_s=2)) + "\r\n")
+    port = _free_port()
+    with (tmp_path / "gpsfake.log").open("wb") as err:
+        gps = subprocess.Popen(
+            [gpsfake_bin, "-1", "-q", "-c", "0.33", "-P", str(port), str(log)],
+            stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
+        )  # fmt: skip
+    out = tmp_path / "trip.csv"
+    try:
+        while not _listening(port):
+            time.sleep(0.05)
+        with EmulatedCar.start("average", "tcp", start_s=30.0, log_path=tmp_path / "elm.log") as car:
+            result = subprocess.run(
+                [NEOT, "agent", "record", "--out", str(out), "--obd", car.url, "--obd-protocol", "6",
+                 "--pids", "SPEED,RPM,COOLANT_TEMP", "--gpsd", f"127.0.0.1:{port}", "--rate", "2",
+                 "--duration", "8"],
+                capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+    finally:
+        _kill_group(gps)
+    assert result.returncode == 0, result.stderr
+    assert out.read_text().splitlines()[0] == ",".join(TRIP_CSV_COLUMNS)
+    trip = read_trip_csv(out)
+    assert len(trip) >= 8
+    assert all(s.rpm is not None and s.rpm >= 800 for s in trip if s.speed_kmh is not None and s.lat is None)
+    assert sum(s.rpm is not None for s in trip) >= 6
+    with_fix = [s for s in trip if s.lat is not None]
+    assert with_fix, "GPS rows merged in"
+    near = [f for f in fixes if abs(f.lat - with_fix[0].lat) < 1e-5 and abs(f.lon - with_fix[0].lon) < 1e-5]  # type: ignore[operator]
+    assert near, "a recorded position is one of the drive's"
+    replayed = list(ReplayAdapter(ReplayConfig(out, speed=0, rebase_time=False)).data())
+    assert replayed == trip
+
+
+def _record(*args: str) -> BaseException | None:
+    app = typer.Typer()
+    app.command()(record)
+    return CliRunner().invoke(app, list(args)).exception
+
+
+def test_record_refuses_to_overwrite_and_needs_a_source(tmp_path: Path) -> None:
+    out = tmp_path / "trip.csv"
+    out.write_text("keep me")
+    refused = _record("--out", str(out), "--obd", "/dev/null")
+    assert isinstance(refused, UserError) and "exists" in str(refused) and out.read_text() == "keep me"
+    empty = _record("--out", str(tmp_path / "new.csv"))
+    assert isinstance(empty, UserError) and "no adapters to record from" in str(empty)
+    bad = _record("--out", str(tmp_path / "n.csv"), "--gpsd", "nowhere")
+    assert isinstance(bad, UserError) and "is not host:port" in str(bad)
+    unknown_pid = _record("--out", str(tmp_path / "p.csv"), "--obd", "/dev/null", "--pids", "SPEED,WARP")
+    assert isinstance(unknown_pid, UserError) and "unknown PIDs ['WARP']" in str(unknown_pid)
+    assert not (tmp_path / "p.csv").exists()
