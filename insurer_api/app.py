@@ -10,6 +10,7 @@ from insurer_api.errors import install_exception_handlers
 from insurer_api.parties.routes import router as parties_router
 from insurer_api.payments.routes import router as payments_router
 from insurer_api.policies.routes import router as policies_router
+from insurer_api.proofs.routes import router as proofs_router
 from insurer_api.repair.routes import router as repair_router
 from insurer_api.statements import StatementCharger
 from insurer_api.statements.routes import router as statements_router
@@ -34,6 +35,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     statements_router,
     payments_router,
     repair_router,
+    proofs_router,
 )
 
 
