@@ -10,7 +10,7 @@ from scoring_service.risk._model import (
     load_model,
     save_model,
 )
-from scoring_service.risk._pricing import Premium, monthly_premium, price_driver
+from scoring_service.risk._pricing import Premium, monthly_premium, premium_for_period, price_driver
 from scoring_service.risk._synthetic import TRUE_COEFFICIENTS, TRUE_INTERCEPT, Portfolio, synthetic_portfolio
 from scoring_service.risk._tables import (
     Claims,
@@ -38,6 +38,7 @@ __all__ = [
     "latest_model",
     "load_model",
     "monthly_premium",
+    "premium_for_period",
     "price_driver",
     "read_claims_csv",
     "read_features_csv",

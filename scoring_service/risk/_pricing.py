@@ -1,13 +1,18 @@
 """Monthly premiums in the product definition's terms: base premium x risk factor, floor, cap."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import TYPE_CHECKING
 
 from scoring_service.products import Product
-from scoring_service.risk._features import DriverFeatures
+from scoring_service.risk._features import DriverFeatures, features_from_totals
 from scoring_service.risk._model import RiskModel
 
-__all__ = ["Premium", "monthly_premium", "price_driver"]
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+__all__ = ["Premium", "monthly_premium", "premium_for_period", "price_driver"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,3 +52,16 @@ def price_driver(product: Product, model: RiskModel, features: DriverFeatures) -
         model_sha256=model.sha256,
         clamped=clamped,
     )
+
+
+def premium_for_period(
+    session: "Session", *, driver_id: int, product: Product, model: RiskModel, start: datetime, end: datetime
+) -> tuple[Premium, DriverFeatures]:
+    """Price a driver for a statement period from their stored trips in `[start, end)`: the
+    features it was priced on come back too, so a statement can show and hash them."""
+    from scoring_service.scoring import driver_totals
+
+    totals = driver_totals(session, driver_id=driver_id, start=start, end=end)
+    days = max((end - start).total_seconds() / 86_400, 1.0)
+    features = features_from_totals(totals, days)
+    return price_driver(product, model, features), features

@@ -18,6 +18,9 @@ from models import (
     Device,
     Driver,
     EventKind,
+    Insurer,
+    Policy,
+    PolicyStatus,
     Sample,
     Trip,
     TripEvent,
@@ -28,10 +31,19 @@ from models import (
     make_session_factory,
 )
 from scoring_service.products import load_product
+from scoring_service.risk import (
+    features_for_policies,
+    features_from_totals,
+    fit_risk_model,
+    premium_for_period,
+    price_driver,
+    synthetic_portfolio,
+)
 from scoring_service.scoring import (
     analyse_samples,
     driver_score,
     driver_totals,
+    product_for_device,
     score_device,
     score_totals,
     trip_record,
@@ -188,3 +200,56 @@ def test_score_bytes_do_not_depend_on_batch_boundaries(cuts: list[int], score_be
         session.commit()
         assert stored_records(session, device_id) == reference
     engine.dispose()
+
+
+def test_policy_features_product_and_premium_from_stored_trips(session: Session) -> None:
+    device_id = add_device(session)
+    add_batch(session, device_id, 1, two_drives())
+    device = session.get(Device, device_id)
+    assert device is not None
+    start = datetime.fromtimestamp(T0_NS / 1e9, UTC).date()
+    insurer = Insurer(name="Test Insurer", neo_address="N" + "i" * 33)
+    session.add(insurer)
+    session.flush()
+    policy = Policy(
+        insurer_id=insurer.id,
+        driver_id=device.vehicle.driver_id,
+        vehicle_id=device.vehicle_id,
+        product_id="standard",
+        product_version=1,
+        period_start=start,
+        period_end=start + timedelta(days=30),
+        base_premium=PRODUCT.pricing.base_premium,
+        status=PolicyStatus.ACTIVE,
+    )
+    session.add(policy)
+    session.flush()
+    assert product_for_device(session, device_id=device_id) == PRODUCT
+    score_device(session, device_id=device_id, product=PRODUCT, now_ns=LATER)
+    session.commit()
+
+    features = features_for_policies(session, [policy.id])[policy.id]
+    totals = driver_totals(
+        session,
+        driver_id=policy.driver_id,
+        start=datetime.combine(start, datetime.min.time(), UTC),
+        end=datetime.combine(start + timedelta(days=30), datetime.min.time(), UTC),
+    )
+    assert features == features_from_totals(totals, 30)
+    assert features.harsh_brakes_per_100km == pytest.approx(2 * 100_000 / totals.distance_m)
+    assert features.speeding_share == 0.0 and features.night_share == 0.0
+
+    portfolio = synthetic_portfolio(5000, seed=2)
+    model = fit_risk_model(portfolio.features, portfolio.exposure, portfolio.claim_count, version=1)
+    premium = price_driver(PRODUCT, model, features)
+    assert PRODUCT.pricing.floor <= premium.amount <= PRODUCT.pricing.cap
+    assert premium.model_sha256 == model.sha256
+    period = premium_for_period(
+        session,
+        driver_id=policy.driver_id,
+        product=PRODUCT,
+        model=model,
+        start=datetime.combine(start, datetime.min.time(), UTC),
+        end=datetime.combine(start + timedelta(days=30), datetime.min.time(), UTC),
+    )
+    assert period == (premium, features)
