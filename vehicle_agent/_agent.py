@@ -7,6 +7,8 @@ A Configure signal from the server is applied to the sampler, the uplink and the
 saved in the buffer (it outlives restarts) and acknowledged by a StatusReport in the next batch.
 """
 
+import contextlib
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -16,9 +18,10 @@ from typing import Any
 import httpx
 import structlog
 
-from protocol import Ack, Configure, DeviceKey, StatusReport, signal_from_json, signal_to_json
+from protocol import Ack, Configure, DeviceKey, Sample, StatusReport, signal_from_json, signal_to_json
 from vehicle_agent._buffer import Buffer
 from vehicle_agent._config import AgentConfig
+from vehicle_agent._errors import BufferError
 from vehicle_agent._identity import load_key_file
 from vehicle_agent._sampler import Sampler
 from vehicle_agent._uplink import Uplink
@@ -30,6 +33,11 @@ _log = structlog.get_logger(__name__)
 
 AGENT_VERSION = version("neot")
 _HEALTH_EVERY_S = 1.0
+
+
+def _report_name(text: str) -> str:
+    """An adapter name or state in the StatusReport's alphabet ([A-Za-z0-9_.:-], 1-64)."""
+    return re.sub(r"[^A-Za-z0-9_.:-]", "_", text)[:64] or "_"
 
 
 class Agent:
@@ -56,7 +64,9 @@ class Agent:
         self.applied: Configure | None = None if saved is None else signal_from_json(saved)  # type: ignore[assignment]
         rate_hz = self.applied.sample_rate_hz if self.applied else config.agent.sample_rate_hz
         interval_s = self.applied.upload_interval_s if self.applied else config.agent.upload_interval_s
-        self.sampler = Sampler(self.adapters, self.buffer.add, rate_hz=rate_hz, last_time_ns=self.buffer.last_time_ns)
+        self.sampler = Sampler(self.adapters, self._store, rate_hz=rate_hz, last_time_ns=self.buffer.last_time_ns)
+        self.lost_samples = 0  # readings the buffer could not keep (disk full): never taken
+        self._store_failing = False
         self.uplink = Uplink(
             server_url=config.server.url,
             buffer=self.buffer,
@@ -73,6 +83,21 @@ class Agent:
         )
         self._stop = threading.Event()
         self._wake_uplink = threading.Event()
+
+    def _store(self, sample: Sample) -> None:
+        """Keep a sample; when the disk refuses, the sample is not taken (logged once per outage)
+        and the agent keeps running, so uploads can free space."""
+        try:
+            self.buffer.add(sample)
+        except BufferError as exc:
+            self.lost_samples += 1
+            if not self._store_failing:
+                self._store_failing = True
+                _log.error("buffer cannot store samples; they are not being kept", error=str(exc))
+            return
+        if self._store_failing:
+            self._store_failing = False
+            _log.info("buffer stores samples again", lost_samples=self.lost_samples)
 
     # --- signals -------------------------------------------------------------------------------
 
@@ -127,7 +152,7 @@ class Agent:
             buffered_samples=stats.depth,
             dropped_samples=stats.dropped_samples,
             last_ack_seq=stats.last_ack_seq,
-            adapters=self.health(),
+            adapters={_report_name(k): _report_name(v) for k, v in list(self.health().items())[:32]},
         )
 
     def _snapshot(self) -> dict[str, Any]:
@@ -143,6 +168,7 @@ class Agent:
                 "samples": self.sampler.counters.samples,
                 "invalid_values": self.sampler.counters.invalid_values,
                 "late_readings": self.sampler.counters.late_readings,
+                "lost_samples": self.lost_samples,
             },
             "uplink": {
                 "posts": self.uplink.counters.posts,
@@ -156,7 +182,9 @@ class Agent:
 
     def _health_loop(self) -> None:
         while not self._stop.wait(_HEALTH_EVERY_S):
-            self.buffer.set_state("health", self._snapshot())
+            # On a full disk `_store` logs the outage; the snapshot is simply retried next second.
+            with contextlib.suppress(BufferError):
+                self.buffer.set_state("health", self._snapshot())
 
     def stop(self) -> None:
         """Stop sampling and uploading (safe from a signal handler or another thread)."""

@@ -118,6 +118,7 @@ class Buffer:
             raise BufferError("the buffer cap must be at least one sample")
         self.path = path
         self.max_samples = max_samples
+        self._read_only = read_only
         self._lock = threading.Lock()
         try:
             if read_only:
@@ -179,10 +180,14 @@ class Buffer:
                 try:
                     yield
                 except BaseException:
-                    self._db.execute("ROLLBACK")
+                    if self._db.in_transaction:  # SQLite has already rolled back after SQLITE_FULL
+                        self._db.execute("ROLLBACK")
                     raise
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
+                # Nothing was written; the running counts may have moved inside the transaction.
+                self._queued = self._scalar("SELECT count(*) FROM samples")
+                self._batched = self._scalar("SELECT coalesce(sum(n), 0) FROM batches")
                 raise BufferError(f"buffer write failed ({self.path}): {exc}") from exc
 
     # --- samples -------------------------------------------------------------------------------
@@ -302,9 +307,14 @@ class Buffer:
         with self._lock:
             last_ack = self._meta("last_ack_seq")
             last_ack_ns = self._meta("last_ack_ns")
+            if not self._read_only:  # the one writer's running counts; a reader must count
+                queued, batched = self._queued, self._batched
+            else:
+                queued = self._scalar("SELECT count(*) FROM samples")
+                batched = self._scalar("SELECT coalesce(sum(n), 0) FROM batches")
             return BufferStats(
-                queued_samples=self._scalar("SELECT count(*) FROM samples"),
-                batched_samples=self._scalar("SELECT coalesce(sum(n), 0) FROM batches"),
+                queued_samples=queued,
+                batched_samples=batched,
                 pending_batches=self._scalar("SELECT count(*) FROM batches"),
                 dropped_samples=int(self._meta("dropped") or 0),
                 rejected_samples=self._scalar("SELECT coalesce(sum(n), 0) FROM rejected"),

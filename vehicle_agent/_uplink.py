@@ -25,8 +25,20 @@ from datetime import UTC, datetime
 import httpx
 import structlog
 
-from protocol import Ack, Batch, DecodeError, DeviceKey, Sample, StatusReport, decode_signal, gzip_body, sign_batch
+from protocol import (
+    Ack,
+    Batch,
+    DecodeError,
+    DeviceKey,
+    ProtocolError,
+    Sample,
+    StatusReport,
+    decode_signal,
+    gzip_body,
+    sign_batch,
+)
 from vehicle_agent._buffer import Buffer, PendingBatch
+from vehicle_agent._errors import AgentError
 
 __all__ = ["INGEST_PATH", "Uplink", "UplinkCounters", "parse_retry_after"]
 
@@ -190,7 +202,10 @@ class Uplink:
     def run(self, stop: threading.Event, *, wake: threading.Event | None = None) -> None:
         """Step until `stop` is set. `wake` cuts a wait short (e.g. the sampler stopped)."""
         while not stop.is_set():
-            wait = self.step()
+            try:
+                wait = self.step()
+            except (AgentError, ProtocolError) as exc:  # a full disk, a batch that will not encode
+                wait = self._failed(f"cannot prepare a batch: {type(exc).__name__}: {exc}")
             deadline = time.monotonic() + wait
             while not stop.is_set() and (remaining := deadline - time.monotonic()) > 0:
                 if wake is not None and wake.wait(min(remaining, 0.1)):

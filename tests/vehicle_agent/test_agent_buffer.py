@@ -137,3 +137,16 @@ def test_read_only_view_alongside_a_writer(open_buffer: Callable[..., Buffer], t
     reader = open_buffer(read_only=True)
     fill(writer, 2, start=3)
     assert reader.stats().queued_samples == 5
+
+
+def test_full_disk_refuses_the_write_and_keeps_counts(open_buffer: Callable[..., Buffer]) -> None:
+    buf = open_buffer()
+    fill(buf, 3)
+    pages = buf._db.execute("PRAGMA page_count").fetchone()[0]
+    buf._db.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own "database or disk is full"
+    with pytest.raises(BufferError, match="full"):
+        for i in range(3, 10_000):
+            buf.add(sample(i))
+    stored = buf.stats()
+    assert stored.queued_samples == buf._db.execute("SELECT count(*) FROM samples").fetchone()[0]
+    assert stored.taken_samples == stored.queued_samples
