@@ -97,7 +97,7 @@ def trip_record(trip: TripAnalysis, score: Score, product: Product) -> bytes:
     anchored. Only integers and strings; events are counted per kind in registry order."""
     totals = trip.totals()
     record = {
-        "record": "trip_score",
+        "type": "trip_score",
         "record_version": RECORD_VERSION,
         "product_id": product.id,
         "product_version": product.version,

@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Device, EventKind, Policy, PolicyStatus, Sample, Trip, TripEvent, TripScore, Vehicle
+from protocol import RecordType, parse_json
+from scoring_service.anchoring import commit_record
 from scoring_service.products import Product, load_product
 from scoring_service.scoring._analyse import TripAnalysis, TripTotals, analyse_samples
 from scoring_service.scoring._score import Score, score_totals, trip_record
@@ -31,6 +33,7 @@ __all__ = [
     "score_all_devices",
     "score_device",
     "store_trip",
+    "totals_of",
 ]
 
 #: Without newer data proving a stop, a trip counts as ended once its last sample is this old:
@@ -103,17 +106,18 @@ def store_trip(
                 )
                 for e in trip.events
             )
-            session.add(
-                TripScore(
-                    trip_id=row.id,
-                    product_id=product.id,
-                    product_version=product.version,
-                    score=score.score,
-                    reasons=[r.as_json() for r in score.reasons],
-                    canonical=record,
-                )
+            score_row = TripScore(
+                trip_id=row.id,
+                product_id=product.id,
+                product_version=product.version,
+                score=score.score,
+                reasons=[r.as_json() for r in score.reasons],
+                canonical=record,
             )
+            session.add(score_row)
             session.flush()
+            # the score's leaf is written with the score: anchoring picks it up in the next epoch
+            commit_record(session, record_type=RecordType.TRIP_SCORE, record_id=score_row.id, record=parse_json(record))
     except IntegrityError:
         exists = session.scalar(select(Trip.id).where(Trip.device_id == device_id, Trip.start_ns == trip.start_ns))
         if exists is None:
@@ -190,7 +194,9 @@ def score_all_devices(
     return results
 
 
-def _totals_of(trips: Iterable[Trip], events: Iterable[TripEvent]) -> TripTotals:
+def totals_of(trips: Iterable[Trip], events: Iterable[TripEvent]) -> TripTotals:
+    """Totals of stored trips and their events: the integers their scores were computed from,
+    added up (callers that already loaded the rows, e.g. statements, use this directly)."""
     trips, events = list(trips), list(events)
     counts = Counter(e.kind for e in events)
     return TripTotals(
@@ -204,6 +210,10 @@ def _totals_of(trips: Iterable[Trip], events: Iterable[TripEvent]) -> TripTotals
         harsh_corners=counts[EventKind.HARSH_CORNER],
         speeding_events=counts[EventKind.SPEEDING],
     )
+
+
+#: the name the statements module first imported; same function
+_totals_of = totals_of
 
 
 def _ns(moment: datetime) -> int:
@@ -224,7 +234,7 @@ def driver_totals(session: Session, *, driver_id: int, start: datetime, end: dat
     )
     trips = session.scalars(select(Trip).where(Trip.id.in_(trip_filter)).order_by(Trip.id)).all()
     events = session.scalars(select(TripEvent).where(TripEvent.trip_id.in_(trip_filter))).all()
-    return _totals_of(trips, events)
+    return totals_of(trips, events)
 
 
 def driver_score(session: Session, *, driver_id: int, product: Product, as_of: datetime) -> tuple[Score, TripTotals]:
