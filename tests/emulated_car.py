@@ -11,8 +11,10 @@ synthetic (no real OBD-II time series is available to ship); they are shaped lik
 driving styles the demo needs (`calm`, `average`, `aggressive`).
 
 Control goes over the child's stdin/stdout, one line per command and one line per answer:
-raise and list trouble codes, switch the ignition, corrupt the serial line, add a per-reply
-delay, drop the TCP client, count the queries served.
+raise, list and clear trouble codes, switch the ignition, corrupt the serial line, add a
+per-reply delay, drop the TCP client, count the queries served. The `aggressive` profile also
+raises P0301 (misfire) by itself 60 s into its drive; an OBD mode 04 request (the adapter's
+`ClearDtcs` signal) clears it, as a repair shop would.
 
     with EmulatedCar.start(profile="aggressive", transport="tcp") as car:
         obd.OBD(car.url, protocol="6", fast=False)
@@ -201,6 +203,10 @@ class EmulatedCar:
         """The stored trouble codes right now (empty after a mode 04 clear)."""
         answer = self.command("dtcs").removeprefix("dtcs").strip()
         return answer.split(",") if answer else []
+
+    def clear_dtcs(self) -> None:
+        """Clear the stored codes from the car's side (a workshop's own scan tool)."""
+        self.command("clear")
 
     def ignition(self, on: bool) -> None:
         """Ignition off: the adapter still answers AT commands, the car answers nothing."""
@@ -412,6 +418,9 @@ def _child_main(argv: list[str]) -> int:  # pragma: no cover - runs in the emula
             if cmd == "dtc":
                 if arg not in stored:
                     stored.append(arg.upper())
+                reply = "ok"
+            elif cmd == "clear":
+                stored.clear()
                 reply = "ok"
             elif cmd == "dtcs":
                 due_dtcs()

@@ -4,6 +4,7 @@ import logging
 import socket
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -182,3 +183,15 @@ def test_options_are_checked() -> None:
 )
 def test_vin_is_decoded_from_raw_bytes(raw: str, vin: str | None) -> None:
     assert decode_vin(bytes.fromhex(raw)) == vin
+
+
+def test_aggressive_car_raises_its_misfire_by_itself(tmp_path: Path, feed: StartFeed) -> None:
+    """The demo's aggressive car stores P0301 60 s into its drive; the agent reads and clears it."""
+    with EmulatedCar.start("aggressive", "tcp", start_s=59.0, log_path=tmp_path / "elm.log") as car:
+        adapter = ObdAdapter(config(car, pids=["SPEED"]))
+        feed(adapter).take(1)
+        wait_until(lambda: car.dtcs() == ["P0301"], what="scheduled misfire")
+        report = adapter.signal(ReadDtcs())
+        assert isinstance(report, DtcReport) and [d.code for d in report.codes] == ["P0301"]
+        assert adapter.signal(ClearDtcs()) == DtcReport(ok=True, codes=(), cleared=True)
+        assert car.dtcs() == []
