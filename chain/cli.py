@@ -176,8 +176,10 @@ def status(
     contracts.add_column("name")
     contracts.add_column("hash")
     contracts.add_column("on chain")
+    contracts.add_column("NEOT held", justify="right")
     for name, info in report["contracts"].items():
-        contracts.add_row(name, info["hash"], "yes" if info["deployed"] else "[red]no[/]")
+        held = f"{info['neot'] / 10**8:,.2f}" if info["deployed"] else ""
+        contracts.add_row(name, info["hash"], "yes" if info["deployed"] else "[red]no[/]", held)
     _console.print(contracts)
     balances = Table(title="accounts")
     for column in ("label", "address", "GAS", "NEOT"):
@@ -193,8 +195,11 @@ async def _status(client: "ChainClient", deployment: "Deployment") -> dict[str, 
     contracts: dict[str, Any] = {}
     for name, contract_hash in deployment.contracts.to_json().items():
         contracts[name] = {"hash": contract_hash, "deployed": await client.is_deployed(to_script_hash(contract_hash))}
-    accounts: dict[str, Any] = {}
     token_live = contracts["neot_token"]["deployed"]
+    for info in contracts.values():
+        # what the escrow holds is the NEOT frozen in open jobs and premium deposits
+        info["neot"] = await client.neot_balance(info["hash"]) if token_live and info["deployed"] else 0
+    accounts: dict[str, Any] = {}
     for label, address in deployment.accounts.items():
         accounts[label] = {
             "address": address,

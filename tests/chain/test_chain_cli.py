@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from chain import NeoGoNode, NodeBinaryMissing, committee_account, deploy_neot, find_free_port
+from chain import ChainClient, NeoGoNode, NodeBinaryMissing, committee_account, deploy_neot, find_free_port
 from chain import node as node_module
 
 pytestmark = pytest.mark.chain
@@ -74,6 +74,9 @@ def test_up_status_down_persist_and_leave_nothing_behind(chain_dir: Path) -> Non
 
     report = asyncio.run(deploy_neot(f"http://127.0.0.1:{port}", chain_dir, committee_account(), fast_kdf=True))
     insurer = report.deployment.address("insurer-1")
+    client = ChainClient.from_deployment(report.deployment)
+    keys = report.deployment.keyring()
+    asyncio.run(client.lock_job(keys.account("insurer-1"), "job-before-restart", keys.account("shop-1").address, 42))
 
     stopped = _neot("chain", "down", "--data-dir", str(chain_dir))
     assert stopped.returncode == 0, stopped.stderr
@@ -92,7 +95,8 @@ def test_up_status_down_persist_and_leave_nothing_behind(chain_dir: Path) -> Non
         "escrow": True,
     }
     assert state["accounts"]["insurer-1"]["address"] == insurer
-    assert state["accounts"]["insurer-1"]["neot"] == 1_000_000 * 10**8
+    assert state["accounts"]["insurer-1"]["neot"] == 1_000_000 * 10**8 - 42
+    assert state["contracts"]["escrow"]["neot"] == 42
     second_pid = state["node_pid"]
     assert _neot("chain", "down", "--data-dir", str(chain_dir)).returncode == 0
     assert not _pid_alive(second_pid)
