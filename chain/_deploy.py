@@ -7,7 +7,7 @@ on the private chain that account is the committee multisig of the consensus wal
 """
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,16 +94,15 @@ async def _top_up(
     keyring: Keyring,
     targets: Mapping[str, int],
     *,
-    balance: Callable[[str], "object"],
+    balance: Callable[[str], Awaitable[int]],
     transfer: Callable[[neo_account.Account, str, int], ContractCall],
     what: str,
 ) -> dict[str, int]:
     missing: dict[str, int] = {}
     for label, target in targets.items():
         address = str(keyring.account(label).address)
-        have = await balance(address)  # type: ignore[misc]
         # refill only below half the target, so that a re-run after spending fees changes nothing
-        if isinstance(have, int) and have < target // 2:
+        if (have := await balance(address)) < target // 2:
             missing[label] = target - have
     if missing:
         calls = [transfer(payer, str(keyring.account(label).address), amount) for label, amount in missing.items()]
@@ -142,7 +141,7 @@ async def deploy_neot(
         keyring,
         _targets(gas_targets, labels),
         balance=bare.gas_balance,
-        transfer=bare._gas_transfer,
+        transfer=bare.gas_transfer_call,
         what="GAS",
     )
 

@@ -383,9 +383,9 @@ class ChainClient:
         return item.as_int()
 
     async def transfer_gas(self, sender: Account, to: AccountRef, amount: int) -> TxReceipt:
-        return await self.send(sender, self._gas_transfer(sender, to, amount), operation="GAS transfer")
+        return await self.send(sender, self.gas_transfer_call(sender, to, amount), operation="GAS transfer")
 
-    def _gas_transfer(self, sender: Account, to: AccountRef, amount: int) -> ContractCall:
+    def gas_transfer_call(self, sender: Account, to: AccountRef, amount: int) -> ContractCall:
         return ContractCall(
             native.CONTRACT_HASHES.GAS_TOKEN,
             "transfer",
