@@ -5,7 +5,7 @@ voided from what the chain says); `reconcile` compares the ledger with the chain
 voids whatever a crash left in flight; `idempotent` answers retried HTTP requests.
 """
 
-from insurer_api.payments._app import install_payments
+from insurer_api.payments._app import install_from_deployment, install_payments
 from insurer_api.payments._chain import (
     JOB_LOCKED,
     JOB_REFUNDED,
@@ -70,6 +70,7 @@ __all__ = [
     "deposit_account",
     "execute",
     "finish",
+    "install_from_deployment",
     "install_payments",
     "job_account",
     "pending_account",

@@ -2,12 +2,14 @@
 and the mapping of payment and repair errors to HTTP answers."""
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from chain._deployment import Deployment
 from insurer_api.errors import ApiError, ConflictError, InvalidRequestError
 from insurer_api.payments._chain import EscrowGateway
 from insurer_api.payments._errors import (
@@ -27,6 +29,7 @@ __all__ = [
     "IdempotencyKey",
     "api_error",
     "gateway_of",
+    "install_from_deployment",
     "install_payments",
     "is_final_error",
     "royalty_of",
@@ -49,6 +52,15 @@ def install_payments(app: FastAPI, *, gateway: EscrowGateway, royalty_address: s
     app.state.escrow_gateway = gateway
     app.state.royalty_address = royalty_address
     app.state.statement_charger = charger
+
+
+def install_from_deployment(app: FastAPI, chain_dir: Path, *, royalty_label: str = "royalty") -> EscrowGateway:
+    """`install_payments` from a `neot chain deploy` folder: its RPC URL and contracts, every key
+    of its wallet as a possible signer, and its `royalty` account as the product author's."""
+    deployment = Deployment.load(chain_dir)
+    gateway = EscrowGateway.from_deployment(deployment)
+    install_payments(app, gateway=gateway, royalty_address=deployment.address(royalty_label))
+    return gateway
 
 
 def gateway_of(request: Request) -> EscrowGateway:
