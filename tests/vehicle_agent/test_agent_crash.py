@@ -95,6 +95,10 @@ def test_sigkill_loses_and_doubles_nothing(tmp_path: Path, ingest: IngestServer)
     assert len(untraced) <= KILLS
     for time_ns, *_ in untraced:
         assert row(type(ingest.samples()[0])(time_ns, **values_for(time_ns // 100_000_000))) in untraced
+    print(
+        f"kills={KILLS} taken={len(taken)} received={len(received)} untraced={len(untraced)} "
+        f"resent={ingest.duplicates} pending_at_kill={pending_at_kill}"
+    )
     assert len(received) > 10 * KILLS * 0.3
     assert ingest.duplicates >= 1 and pending_at_kill >= 1  # uploads were cut off mid-flight and re-sent
     with Buffer(tmp_path / "buffer.sqlite3", read_only=True) as buf:
