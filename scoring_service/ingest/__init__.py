@@ -1,6 +1,7 @@
 """Verified ingestion of signed batches from registered devices (`POST /v1/ingest/batches`)."""
 
 from scoring_service.ingest._body import read_limited_body
+from scoring_service.ingest._decode import COLUMNS, DecodedBatch, decode_batch
 from scoring_service.ingest._devices import register_device, set_pending_config
 from scoring_service.ingest._errors import (
     BadSignatureError,
@@ -17,12 +18,13 @@ from scoring_service.ingest._errors import (
     UnsupportedEncodingError,
 )
 from scoring_service.ingest._router import IngestLimitsDep, get_ingest_limits, router
-from scoring_service.ingest._service import SAMPLE_COLUMNS, IngestLimits, accept_batch, decode_body, pending_configure
+from scoring_service.ingest._service import IngestLimits, accept_batch, decode_body, pending_configure
 
 __all__ = [
-    "SAMPLE_COLUMNS",
+    "COLUMNS",
     "BadSignatureError",
     "BodyTooLargeError",
+    "DecodedBatch",
     "DeviceExistsError",
     "DeviceRegistrationError",
     "ImplausibleSampleError",
@@ -36,6 +38,7 @@ __all__ = [
     "UnknownVehicleError",
     "UnsupportedEncodingError",
     "accept_batch",
+    "decode_batch",
     "decode_body",
     "get_ingest_limits",
     "pending_configure",

@@ -19,7 +19,7 @@ Configure, which stays pending until a batch's StatusReport names its `config_id
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from operator import attrgetter
+from itertools import repeat
 from typing import Any
 
 import structlog
@@ -32,17 +32,14 @@ from protocol import (
     FIELDS,
     MAX_BODY_BYTES,
     Ack,
-    Batch,
     Configure,
     MalformedError,
     OversizeError,
-    SignatureError,
-    SignedBatch,
     UnsupportedVersionError,
-    decode_signed_batch,
     signal_from_json,
-    verify_batch,
+    verify_signature,
 )
+from scoring_service.ingest._decode import COLUMNS, DecodedBatch, decode_batch
 from scoring_service.ingest._errors import (
     BadSignatureError,
     BodyTooLargeError,
@@ -52,18 +49,19 @@ from scoring_service.ingest._errors import (
     UnknownDeviceError,
 )
 
-__all__ = ["SAMPLE_COLUMNS", "IngestLimits", "accept_batch", "decode_body", "pending_configure"]
+__all__ = ["IngestLimits", "accept_batch", "decode_body", "pending_configure"]
 
 _log = structlog.get_logger(__name__)
 
-#: Sample columns in the order rows are written; `attrgetter` builds each row in C.
-SAMPLE_COLUMNS: tuple[str, ...] = ("time_ns", *FIELDS)
-_sample_row = attrgetter(*SAMPLE_COLUMNS)
+# SQLite scales the wire integers itself (`? / 100.0` is the same IEEE division as Python's
+# `v / 100`); PostgreSQL's COPY cannot, so there Python does it.
 _SQLITE_INSERT = (
-    f"INSERT INTO samples (batch_id, device_id, {', '.join(SAMPLE_COLUMNS)}) "
-    f"VALUES (?, ?, {', '.join('?' * len(SAMPLE_COLUMNS))})"
+    f"INSERT INTO samples (batch_id, device_id, {', '.join(COLUMNS)}) VALUES (?, ?, ?, "
+    + ", ".join("?" if scale == 1 else f"? / {scale}.0" for scale in FIELDS.values())
+    + ")"
 )
-_PG_COPY = f"COPY samples (batch_id, device_id, {', '.join(SAMPLE_COLUMNS)}) FROM STDIN"
+_PG_COPY = f"COPY samples (batch_id, device_id, {', '.join(COLUMNS)}) FROM STDIN"
+_BOUNDS = {name: round(limit * FIELDS[name]) for name, limit in (("lat", 90), ("lon", 180))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +73,10 @@ class IngestLimits:
     max_future_s: float = 600.0
 
 
-def decode_body(body: bytes) -> SignedBatch:
-    """The signed batch in an (already decompressed) body, signature not yet checked."""
+def decode_body(body: bytes) -> DecodedBatch:
+    """The batch in an (already decompressed) body, signature not yet checked."""
     try:
-        return decode_signed_batch(body, verify=False)
+        return decode_batch(body)
     except OversizeError as exc:
         raise BodyTooLargeError(str(exc)) from exc
     except UnsupportedVersionError as exc:
@@ -87,18 +85,22 @@ def decode_body(body: bytes) -> SignedBatch:
         raise MalformedBatchError(str(exc)) from exc
 
 
-def _check_plausible(batch: Batch, now: datetime, limits: IngestLimits) -> None:
-    # Times strictly increase (the decoder checks), so the last sample is the latest.
-    ahead_s = (batch.samples[-1].time_ns - _ns(now)) / 1e9
+def _check_plausible(batch: DecodedBatch, now: datetime, limits: IngestLimits) -> None:
+    ahead_s = (batch.last_time_ns - _ns(now)) / 1e9
     if ahead_s > limits.max_future_s:
         raise ImplausibleSampleError(
             f"cols.time_ns: a sample is {ahead_s:.0f} s in the future (limit {limits.max_future_s:.0f} s)",
             field="cols.time_ns",
         )
-    for name, bound in (("lat", 90.0), ("lon", 180.0)):
-        values = [v for s in batch.samples if (v := getattr(s, name)) is not None]
+    for name, bound in _BOUNDS.items():
+        column = batch.columns.get(name)
+        if column is None:
+            continue
+        values = [v for v in column if v is not None]
         if values and max(max(values), -min(values)) > bound:
-            raise ImplausibleSampleError(f"cols.{name}: a value is outside ±{bound:.0f} degrees", field=f"cols.{name}")
+            raise ImplausibleSampleError(
+                f"cols.{name}: a value is outside ±{bound // FIELDS[name]} degrees", field=f"cols.{name}"
+            )
 
 
 def _ns(moment: datetime) -> int:
@@ -113,8 +115,7 @@ def accept_batch(
     Raises an `IngestError` subclass, in which case nothing was stored.
     """
     now = now or datetime.now(UTC)
-    signed = decode_body(body)
-    batch = signed.batch
+    batch = decode_body(body)
     _check_plausible(batch, now, limits)
     with factory() as session:
         device = session.execute(
@@ -124,25 +125,20 @@ def accept_batch(
             raise UnknownDeviceError(f"device {batch.device_id} is not registered", field="batch.device")
         if device.public_key != batch.public_key:
             raise BadSignatureError("batch.pub is not the key registered for this device", field="batch.pub")
-        try:
-            verify_batch(signed)
-        except SignatureError as exc:
-            raise BadSignatureError(str(exc), field="sig") from exc
-        ack = _store(session, device_id=device.id, signed=signed, now=now)
+        if not verify_signature(device.public_key, batch.signature, batch.canonical):
+            raise BadSignatureError("signature does not verify with the device's registered key", field="sig")
+        ack = _store(session, device_id=device.id, batch=batch, now=now)
         session.commit()
     return ack
 
 
-def _store(session: Session, *, device_id: int, signed: SignedBatch, now: datetime) -> Ack:
-    batch = signed.batch
-    digest = signed.digest
+def _store(session: Session, *, device_id: int, batch: DecodedBatch, now: datetime) -> Ack:
+    digest = batch.digest
     conn = session.connection()
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     batch_id = conn.execute(
         insert(UploadBatch)
-        .values(
-            device_id=device_id, seq=batch.seq, content_sha256=digest, sample_count=len(batch.samples), received_at=now
-        )
+        .values(device_id=device_id, seq=batch.seq, content_sha256=digest, sample_count=batch.n, received_at=now)
         .on_conflict_do_nothing(index_elements=["device_id", "seq"])
         .returning(UploadBatch.id)
     ).scalar_one_or_none()
@@ -171,23 +167,34 @@ def _store(session: Session, *, device_id: int, signed: SignedBatch, now: dateti
             values["pending_config"] = None
             configure = None
         conn.execute(update(Device).where(Device.id == device_id).values(**values))
-    _log.info("batch stored", device=batch.device_id, seq=batch.seq, samples=len(batch.samples))
+    _log.info("batch stored", device=batch.device_id, seq=batch.seq, samples=batch.n)
     return Ack(seq=last_seq, configure=configure)
 
 
-def _insert_samples(conn: Connection, *, batch_id: int, device_id: int, batch: Batch) -> None:
+def _insert_samples(conn: Connection, *, batch_id: int, device_id: int, batch: DecodedBatch) -> None:
     """One bulk write straight through the driver: COPY on PostgreSQL, executemany on SQLite."""
     raw: Any = conn.connection.driver_connection
+    absent = repeat(None)  # endless, so every absent column may share it
     if conn.dialect.name == "postgresql":
+        columns = [batch.columns["time_ns"]] + [
+            _scaled(batch.columns[name], scale) if name in batch.columns else absent for name, scale in FIELDS.items()
+        ]
         with raw.cursor() as cursor, cursor.copy(_PG_COPY) as copy:
-            for sample in batch.samples:
-                copy.write_row((batch_id, device_id, *_sample_row(sample)))
+            for row in zip(repeat(batch_id), repeat(device_id), *columns, strict=False):
+                copy.write_row(row)
         return
     cursor = raw.cursor()
     try:
-        cursor.executemany(_SQLITE_INSERT, [(batch_id, device_id, *_sample_row(s)) for s in batch.samples])
+        columns = [batch.columns.get(name, absent) for name in COLUMNS]
+        cursor.executemany(_SQLITE_INSERT, zip(repeat(batch_id), repeat(device_id), *columns, strict=False))
     finally:
         cursor.close()
+
+
+def _scaled(column: list[int | None], scale: int) -> list[float | int | None]:
+    if scale == 1:
+        return list(column)
+    return [None if v is None else v / scale for v in column]
 
 
 def pending_configure(stored: dict[str, Any] | None) -> Configure | None:

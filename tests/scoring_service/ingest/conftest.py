@@ -30,7 +30,8 @@ T0_NS = (time.time_ns() // 1_000_000_000 - 3600) * 1_000_000_000
 def _serve(engine: Engine, limits: IngestLimits | None) -> Iterator[str]:
     app = create_app(engine=engine, ingest_limits=limits)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio turns Nagle off only on sockets that say so.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

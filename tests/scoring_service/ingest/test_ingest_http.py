@@ -229,10 +229,12 @@ def test_schema_violation_is_422_naming_the_field(
 def test_non_finite_or_float_value_is_422(
     service_url: str, device: DeviceKey, make_batch: MakeBatch, token: str, stored: Stored
 ) -> None:
-    body = json.dumps(_wire(make_batch(device, 1))).replace('"rpm": [', f'"rpm": [{token}, ', 1)
+    body = json.dumps(_wire(make_batch(device, 1)))
+    head, tail = body.split('"rpm": [', 1)
+    body = head + f'"rpm": [{token}' + tail[tail.index(",") :]  # replaces the first value
     response = post(service_url, body.encode())
     assert response.status_code == 422
-    assert token.lstrip("-")[:3] in response.json()["detail"]
+    assert "float" in response.json()["detail"]
     assert stored() == (0, 0)
 
 
