@@ -11,6 +11,8 @@ from insurer_api.payments._reconcile import reconcile
 from insurer_api.repair import track_records
 from insurer_api.repair._service import escrow_events, report_trouble_codes, submit_invoice
 from models import JobState, Policy, RepairJob
+from protocol import RecordType
+from scoring_service.anchoring import build_proof
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
 
@@ -59,6 +61,8 @@ def test_dtc_job_pays_senior_shop_95_and_new_shop_90(money: MoneyWorld) -> None:
                                                  authorised_amount=AUTHORISED, royalty_address=money.royalty)
             assert done.id == job.id and job.state is JobState.PAID
             assert (job.shop_amount, job.royalty_amount) == (380 * NEOT, 20 * NEOT)
+            payout = build_proof(session, record_type=RecordType.REPAIR_PAYOUT, record_id=job.id).record
+            assert (payout["shop_amount"], payout["senior_shop"]) == (380 * NEOT, True)  # committed for anchoring
 
             # a catalytic-converter code: only the new shop offers P04
             (job2,) = await report_trouble_codes(session, money.gateway, policy=policy, active_codes=["P0420"],
