@@ -68,7 +68,7 @@ class TripView:
     def _bounds(self, window_s: float) -> tuple[IndexArray, IndexArray]:
         key = ("bounds", window_s, 0.0)
         if key not in self._memo:
-            lo, hi = window_bounds(self.time_s, window_s)
+            lo, hi = window_bounds(self.samples.time_ns, window_s)
             self._memo[key] = np.stack([lo, hi])
         both = self._memo[key]
         return both[0], both[1]

@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius
+_RAD = math.pi / 180
 _COVERAGE = 0.8  # share of samples a speed or heading source must fill to be used for a whole trip
 
 
@@ -51,19 +52,28 @@ def step_m(lat: FloatArray, lon: FloatArray) -> FloatArray:
 
     Consecutive fixes are metres apart, where the equirectangular formula equals the great
     circle to well under a millimetre; cos(latitude) comes from a second-order expansion around
-    the first fix (relative error < 1e-6 within a degree of it), avoiding a cosine per sample:
+    the first fix (relative error ~1e-6 within a degree of it), avoiding a cosine per sample:
     this runs on every sample of every trip.
     """
     if len(lat) < 2:
         return np.zeros(0)
-    finite = np.flatnonzero(np.isfinite(lat))
-    lat0 = math.radians(float(lat[finite[0]])) if len(finite) else 0.0
+    first = float(lat[0])
+    if not math.isfinite(first):
+        finite = lat[np.isfinite(lat)]
+        first = float(finite[0]) if len(finite) else 0.0
+    lat0 = math.radians(first)
     cos0, sin0 = math.cos(lat0), math.sin(lat0)
-    d = np.radians(lat[:-1]) - lat0
-    cos_lat = cos0 - sin0 * d - cos0 * d * d / 2
-    dx = np.radians(np.diff(lon)) * cos_lat
-    dy = np.radians(np.diff(lat))
-    return np.asarray(EARTH_RADIUS_M * np.sqrt(dx * dx + dy * dy), dtype=np.float64)
+    d = lat[:-1] * _RAD - lat0
+    cos_lat = cos0 - d * (sin0 + d * (cos0 / 2))
+    dx = np.diff(lon)
+    dx *= cos_lat
+    dy = np.diff(lat)
+    dx *= dx
+    dy *= dy
+    dx += dy
+    np.sqrt(dx, out=dx)
+    dx *= EARTH_RADIUS_M * _RAD
+    return dx
 
 
 def bearing_rad(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2: FloatArray) -> FloatArray:
@@ -175,10 +185,12 @@ def trip_speed_ms(samples: SampleArrays, time_s: FloatArray) -> tuple[FloatArray
     return np.nan_to_num(filled, nan=0.0) / 3.6, SpeedSource.POSITIONS
 
 
-def window_bounds(time_s: FloatArray, window_s: float) -> tuple[IndexArray, IndexArray]:
-    """For each sample, the index range `[lo, hi)` of samples within +-window_s/2 of it."""
-    lo = np.searchsorted(time_s, time_s - window_s / 2, side="left")
-    hi = np.searchsorted(time_s, time_s + window_s / 2, side="right")
+def window_bounds(time_ns: IntArray, window_s: float) -> tuple[IndexArray, IndexArray]:
+    """For each sample, the index range `[lo, hi)` of samples within +-window_s/2 of it
+    (integer nanoseconds: exact, and binary search on integers is faster than on floats)."""
+    half_ns = round(window_s * 5e8)
+    lo = np.searchsorted(time_ns, time_ns - half_ns, side="left")
+    hi = np.searchsorted(time_ns, time_ns + half_ns, side="right")
     return lo, hi
 
 
