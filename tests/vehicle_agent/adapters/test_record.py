@@ -15,7 +15,8 @@ from tests.vehicle_agent.adapters.test_gps import _free_port, _kill_group, _list
 from vehicle_agent.adapters import TRIP_CSV_COLUMNS, ReplayAdapter, ReplayConfig, read_trip_csv
 from vehicle_agent.adapters.cli import record
 
-NEOT = str(Path(sys.executable).parent / "neot")
+# `python -m vehicle_agent` is the agent's own entry (what `neot agent` runs on the in-car box).
+AGENT = [sys.executable, "-m", "vehicle_agent"]
 
 
 def test_record_writes_a_trip_csv_that_replays(tmp_path: Path, gpsfake_bin: str) -> None:
@@ -37,9 +38,9 @@ def test_record_writes_a_trip_csv_that_replays(tmp_path: Path, gpsfake_bin: str)
             time.sleep(0.05)
         with EmulatedCar.start("average", "tcp", start_s=30.0, log_path=tmp_path / "elm.log") as car:
             result = subprocess.run(
-                [NEOT, "agent", "record", "--out", str(out), "--obd", car.url, "--obd-protocol", "6",
+                [*AGENT, "record", "--out", str(out), "--obd", car.url, "--obd-protocol", "6",
                  "--pids", "SPEED,RPM,COOLANT_TEMP", "--gpsd", f"127.0.0.1:{port}", "--rate", "2",
-                 "--duration", "8"],
+                 "--duration", "6"],
                 capture_output=True, text=True, timeout=60,
             )  # fmt: skip
     finally:
@@ -47,9 +48,9 @@ def test_record_writes_a_trip_csv_that_replays(tmp_path: Path, gpsfake_bin: str)
     assert result.returncode == 0, result.stderr
     assert out.read_text().splitlines()[0] == ",".join(TRIP_CSV_COLUMNS)
     trip = read_trip_csv(out)
-    assert len(trip) >= 8
+    assert len(trip) >= 6
     assert all(s.rpm is not None and s.rpm >= 800 for s in trip if s.speed_kmh is not None and s.lat is None)
-    assert sum(s.rpm is not None for s in trip) >= 6
+    assert sum(s.rpm is not None for s in trip) >= 5
     with_fix = [s for s in trip if s.lat is not None]
     assert with_fix, "GPS rows merged in"
     near = [f for f in fixes if abs(f.lat - with_fix[0].lat) < 1e-5 and abs(f.lon - with_fix[0].lon) < 1e-5]  # type: ignore[operator]
