@@ -42,6 +42,8 @@ from insurer_api.repair._negotiation import (
     track_records,
 )
 from models import Insurer, JobState, Policy, PolicyStatus, RepairJob, RepairShop
+from protocol import RecordType
+from scoring_service.anchoring import commit_record
 
 __all__ = [
     "ACTIVE_STATES",
@@ -324,6 +326,21 @@ async def _evaluate(session: Session, gateway: EscrowGateway, job: RepairJob) ->
             f"{job.outcome_reason or 'completed'}; {'senior' if split.senior else 'new or weaker'} shop "
             f"paid {split.shop_amount}, royalty {split.royalty_amount}, returned {split.insurer_refund}"
         )
+        # the payout becomes a Merkle leaf in the same transaction, provable on NEO once anchored
+        payout = {
+            "type": "repair_payout",
+            "job_id": job.id,
+            "chain_job_id": job.chain_job_id,
+            "service": job.service,
+            "shop_address": shop.neo_address,
+            "invoice_amount": job.invoice_amount,
+            "shop_amount": split.shop_amount,
+            "royalty_amount": split.royalty_amount,
+            "insurer_refund": split.insurer_refund,
+            "senior_shop": split.senior,
+            "tx": payment.intended_tx,
+        }
+        commit_record(session, record_type=RecordType.REPAIR_PAYOUT, record_id=job.id, record=payout)
     else:
         job.outcome_reason = f"payout {payment.state.value}: {payment.error}"
     session.commit()
