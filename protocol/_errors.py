@@ -3,11 +3,16 @@
 ProtocolError                 anything this package refuses
 ├── EncodeError               a value that has no canonical encoding (NaN, float, out of range)
 ├── KeyFormatError            a device key or public key that cannot be loaded
+├── MerkleError               an impossible tree or audit path (empty tree, index outside it)
+├── VerificationError         a proof that does not check out; `.reason` names the part at fault
 └── DecodeError               bytes from the wire that must be rejected (a 4xx on the server)
     ├── OversizeError         over a size limit, before or after decompression
     ├── MalformedError        not the documented structure (bad JSON, wrong types, bad columns)
+    │   └── MalformedProofError  a proof document that is not one (`protocol._proof`)
     ├── UnsupportedVersionError  a version header this code does not speak
     └── SignatureError        signature invalid, or device id not the key's address
+
+`MerkleError` lives in `protocol._merkle`, the proof errors in `protocol._proof`.
 """
 
 __all__ = [
