@@ -5,6 +5,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -12,7 +13,7 @@ from neot.errors import UserError
 from tests.emulated_car import EmulatedCar
 from tests.vehicle_agent.adapters.nmea_from_gpx import gpx_fixes, sentences
 from tests.vehicle_agent.adapters.test_gps import _free_port, _kill_group, _listening
-from vehicle_agent.adapters import TRIP_CSV_COLUMNS, ReplayAdapter, ReplayConfig, read_trip_csv
+from vehicle_agent.adapters import TRIP_CSV_COLUMNS, ReplayAdapter, ReplayConfig, read_trip, read_trip_csv
 from vehicle_agent.adapters.cli import record
 
 # `python -m vehicle_agent` is the agent's own entry (what `neot agent` runs on the in-car box).
@@ -77,3 +78,20 @@ def test_record_refuses_to_overwrite_and_needs_a_source(tmp_path: Path) -> None:
     unknown_pid = _record("--out", str(tmp_path / "p.csv"), "--obd", "/dev/null", "--pids", "SPEED,WARP")
     assert isinstance(unknown_pid, UserError) and "unknown PIDs ['WARP']" in str(unknown_pid)
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_record_from_an_agent_config_converts_a_gpx_drive_to_csv(tmp_path: Path) -> None:
+    gpx = Path(__file__).parents[2] / "fixtures" / "around-visnjan-with-car.gpx"
+    config = tmp_path / "agent.toml"
+    config.write_text(
+        f'[server]\nurl = "http://127.0.0.1:9"\n\n[[adapters]]\nkind = "replay"\npath = "{gpx}"\nspeed = 0\n'
+        "rebase_time = false\n"
+    )
+    out = tmp_path / "visnjan.csv"
+    assert _record("--out", str(out), "--config", str(config)) is None
+    trip = read_trip_csv(out)
+    drive = read_trip(gpx)
+    assert len(trip) == len(drive) == 104
+    assert [s.time_ns for s in trip] == [s.time_ns for s in drive]
+    assert trip[5].lat == pytest.approx(drive[5].lat, abs=1e-7)
+    assert trip[5].speed_kmh == pytest.approx(drive[5].gps_speed_kmh, abs=0.01)  # GPS speed fills the column
