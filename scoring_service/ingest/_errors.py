@@ -8,7 +8,8 @@ IngestError                      anything the ingestion refuses; nothing was sto
 ├── BadSignatureError            401  the signature does not verify with the stored key
 ├── BodyTooLargeError            413  body (or its decompressed form) over the limit
 ├── UnsupportedEncodingError     415  a Content-Encoding other than gzip or identity
-└── SeqConflictError             409  this (device, seq) is stored with other content
+├── SeqConflictError             409  this (device, seq) is stored with other content
+└── StorageBusyError             503  the database is locked or unreachable; retry later
 DeviceRegistrationError          refusing to register a device
 ├── InvalidPublicKeyError        422  not a compressed secp256r1 point
 ├── UnknownVehicleError          404  no such vehicle
@@ -31,6 +32,7 @@ __all__ = [
     "InvalidPublicKeyError",
     "MalformedBatchError",
     "SeqConflictError",
+    "StorageBusyError",
     "UnknownDeviceError",
     "UnknownVehicleError",
     "UnsupportedEncodingError",
@@ -92,6 +94,14 @@ class SeqConflictError(IngestError):
     """The device already stored a different batch under this seq: a seq is never reused."""
 
     status_code = 409
+
+
+class StorageBusyError(IngestError):
+    """The database did not take the batch (a lock held past the busy timeout, a dropped
+    connection). Nothing was stored; the device retries after `retry_after_s`."""
+
+    status_code = 503
+    retry_after_s = 1
 
 
 class DeviceRegistrationError(_StatusError):

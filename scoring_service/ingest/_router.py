@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from protocol import encode_signal
 from scoring_service.api_deps import SessionFactoryDep
 from scoring_service.ingest._body import read_limited_body
-from scoring_service.ingest._errors import IngestError
+from scoring_service.ingest._errors import IngestError, StorageBusyError
 from scoring_service.ingest._service import IngestLimits, accept_batch
 
 __all__ = ["IngestLimitsDep", "get_ingest_limits", "router"]
@@ -39,6 +39,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"description": "Body, or body after decompression, over the limit", **_ERROR},
     415: {"description": "Content-Encoding other than gzip", **_ERROR},
     422: {"description": "Not a well-formed batch, or implausible samples; names the field", **_ERROR},
+    503: {"description": "Database busy or unreachable: nothing stored, retry after `Retry-After` s", **_ERROR},
 }
 _BODY = {
     "requestBody": {
@@ -64,6 +65,12 @@ async def post_batch(request: Request, factory: SessionFactoryDep, limits: Inges
             max_bytes=limits.max_body_bytes,
         )
         ack = await run_in_threadpool(accept_batch, factory, body, limits=limits)
+    except StorageBusyError as exc:
+        return JSONResponse(
+            {"detail": exc.message, "field": None},
+            status_code=exc.status_code,
+            headers={"Retry-After": str(exc.retry_after_s)},
+        )
     except IngestError as exc:
         return JSONResponse({"detail": exc.message, "field": exc.field}, status_code=exc.status_code)
     return Response(encode_signal(ack), media_type="application/json")

@@ -25,6 +25,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Device, UploadBatch
@@ -46,6 +47,7 @@ from scoring_service.ingest._errors import (
     ImplausibleSampleError,
     MalformedBatchError,
     SeqConflictError,
+    StorageBusyError,
     UnknownDeviceError,
 )
 
@@ -117,6 +119,14 @@ def accept_batch(
     now = now or datetime.now(UTC)
     batch = decode_body(body)
     _check_plausible(batch, now, limits)
+    try:
+        return _accept(factory, batch, now)
+    except OperationalError as exc:
+        _log.warning("database unavailable for ingestion", error=type(exc.orig).__name__)
+        raise StorageBusyError("the database is busy; retry shortly") from exc
+
+
+def _accept(factory: sessionmaker[Session], batch: DecodedBatch, now: datetime) -> Ack:
     with factory() as session:
         device = session.execute(
             select(Device.id, Device.public_key).where(Device.neo_address == batch.device_id)
@@ -129,7 +139,7 @@ def accept_batch(
             raise BadSignatureError("signature does not verify with the device's registered key", field="sig")
         ack = _store(session, device_id=device.id, batch=batch, now=now)
         session.commit()
-    return ack
+        return ack
 
 
 def _store(session: Session, *, device_id: int, batch: DecodedBatch, now: datetime) -> Ack:

@@ -49,11 +49,19 @@ def _serve(engine: Engine, limits: IngestLimits | None) -> Iterator[str]:
         sock.close()
 
 
+type StartService = Callable[..., str]
+
+
 @pytest.fixture
-def start_service(db_engine: Engine) -> Iterator[Callable[[IngestLimits], str]]:
-    """Start another service over the same database with other limits; its base URL."""
+def start_service(db_engine: Engine) -> Iterator[StartService]:
+    """`start_service(limits=None, engine=None)`: one more service, over `engine` (default: the
+    test's database) with `limits`; its base URL. Stopped after the test."""
     with ExitStack() as stack:
-        yield lambda limits: stack.enter_context(_serve(db_engine, limits))
+
+        def start(limits: IngestLimits | None = None, engine: Engine | None = None) -> str:
+            return stack.enter_context(_serve(engine or db_engine, limits))
+
+        yield start
 
 
 @pytest.fixture

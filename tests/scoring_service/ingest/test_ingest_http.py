@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Device, UploadBatch
+from models import Device, UploadBatch, make_engine
 from models import Sample as SampleRow
 from protocol import Ack, Configure, DeviceKey, Sample, SignedBatch, StatusReport, decode_signal, gzip_body
 from scoring_service.ingest import IngestLimits, set_pending_config
@@ -96,19 +96,32 @@ def test_repeat_gets_the_same_ack_and_is_stored_once(
     assert stored() == (1, 50)
 
 
-@pytest.mark.parametrize("resign", [False, True], ids=["same-bytes", "re-signed"])
+@pytest.mark.parametrize(
+    ("resign", "servers"),
+    [(False, 1), (True, 1), (True, 2)],
+    ids=["same-bytes", "re-signed", "re-signed-two-servers"],
+)
 def test_concurrent_duplicates_store_exactly_one_copy(
-    service_url: str, device: DeviceKey, make_batch: MakeBatch, stored: Stored, resign: bool
+    service_url: str,
+    start_service: Callable[..., str],
+    device: DeviceKey,
+    make_batch: MakeBatch,
+    stored: Stored,
+    resign: bool,
+    servers: int,
 ) -> None:
     uploads = 16
-    bodies = [make_batch(device, 9, 200).to_wire() for _ in range(uploads)] if resign else []
-    if not resign:
+    # Two servers are two connection pools racing on the database's unique constraint alone.
+    urls = [service_url] + [start_service() for _ in range(servers - 1)]
+    if resign:
+        bodies = [make_batch(device, 9, 200).to_wire() for _ in range(uploads)]
+    else:
         bodies = [make_batch(device, 9, 200).to_wire()] * uploads
     barrier = threading.Barrier(uploads)
     results: list[httpx.Response | BaseException] = [RuntimeError("not run")] * uploads
 
     def upload(i: int) -> None:
-        with httpx.Client(base_url=service_url, timeout=60) as client:
+        with httpx.Client(base_url=urls[i % len(urls)], timeout=60) as client:
             barrier.wait()
             try:
                 results[i] = client.post(PATH, content=bodies[i])
@@ -124,6 +137,36 @@ def test_concurrent_duplicates_store_exactly_one_copy(
     assert all(isinstance(r, httpx.Response) for r in results), results
     assert {ack_of(r) for r in results if isinstance(r, httpx.Response)} == {Ack(seq=9)}
     assert stored() == (1, 200)
+
+
+def test_database_locked_past_the_timeout_is_503_with_retry_after(
+    db_engine: Engine, start_service: Callable[..., str], device: DeviceKey, make_batch: MakeBatch, stored: Stored
+) -> None:
+    sqlite = db_engine.dialect.name == "sqlite"
+    engine = make_engine(db_engine.url.render_as_string(hide_password=False))
+
+    @event.listens_for(engine, "connect")
+    def _short_lock_wait(dbapi_conn: Any, _record: Any) -> None:
+        if sqlite:
+            dbapi_conn.execute("PRAGMA busy_timeout=200")
+        else:
+            dbapi_conn.autocommit = True
+            dbapi_conn.execute("SET lock_timeout = '200ms'")
+            dbapi_conn.autocommit = False
+
+    url = start_service(engine=engine)
+    body = make_batch(device, 1).to_wire()
+    try:
+        with db_engine.connect() as locker:
+            locker.exec_driver_sql("BEGIN IMMEDIATE" if sqlite else "LOCK TABLE upload_batches IN EXCLUSIVE MODE")
+            response = post(url, body)
+            locker.rollback()
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "1"
+        assert stored() == (0, 0)
+        assert ack_of(post(url, body)) == Ack(seq=1)
+    finally:
+        engine.dispose()
 
 
 def test_out_of_order_seq_is_accepted_and_ack_keeps_the_highest(
@@ -329,7 +372,7 @@ LIMIT = 64 * 1024
 
 
 def test_body_over_the_limit_is_413(
-    start_service: Callable[[IngestLimits], str], device: DeviceKey, make_batch: MakeBatch, stored: Stored
+    start_service: Callable[..., str], device: DeviceKey, make_batch: MakeBatch, stored: Stored
 ) -> None:
     url = start_service(IngestLimits(max_body_bytes=LIMIT))
     small = make_batch(device, 1, 20).to_wire()
@@ -347,7 +390,7 @@ def test_body_over_the_limit_is_413(
 
 
 def test_gzip_bomb_is_413_without_inflating_it(
-    start_service: Callable[[IngestLimits], str], device: DeviceKey, make_batch: MakeBatch, stored: Stored
+    start_service: Callable[..., str], device: DeviceKey, make_batch: MakeBatch, stored: Stored
 ) -> None:
     url = start_service(IngestLimits(max_body_bytes=LIMIT))
     # 48 MiB of spaces (valid JSON whitespace) inside a real batch, in ~47 KiB of gzip: a bomb
