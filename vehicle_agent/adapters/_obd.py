@@ -141,6 +141,7 @@ class ObdAdapter(Adapter):
         self._faults = 0
         self._noise_logged = False
         self._silent = 0
+        self._raw_commands: dict[str, Any] = {}
         self._vin: str | None = None
         self._info: dict[str, str] = {"port": config.port}
 
@@ -203,7 +204,10 @@ class ObdAdapter(Adapter):
         import obd
 
         cmd = obd.commands[name]
-        raw = obd.OBDCommand(cmd.name, cmd.desc, cmd.command, 0, list, cmd.ecu, cmd.fast, cmd.header)
+        raw = self._raw_commands.get(name)
+        if raw is None:  # the same request with no length fix-up and no decoding
+            raw = obd.OBDCommand(cmd.name, cmd.desc, cmd.command, 0, list, cmd.ecu, cmd.fast, cmd.header)
+            self._raw_commands[name] = raw
         try:
             messages = conn.query(raw, force=True).value or []
         except Exception as exc:  # a driver bug on a noisy line must not end the agent
