@@ -3,7 +3,9 @@ samples arrived in batches."""
 
 import hashlib
 import itertools
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import migrations
 from models import (
     Base,
     Device,
@@ -253,3 +256,32 @@ def test_policy_features_product_and_premium_from_stored_trips(session: Session)
         end=datetime.combine(start + timedelta(days=30), datetime.min.time(), UTC),
     )
     assert period == (premium, features)
+
+
+def test_two_workers_racing_store_each_trip_once(postgres_url: str) -> None:
+    """Two scoring workers on the same device at the same moment (PostgreSQL, where several
+    workers run): the unique (device, start) key lets one win each trip; the other skips it."""
+    migrations.upgrade(postgres_url)
+    engine = make_engine(postgres_url)
+    factory = make_session_factory(engine)
+    with factory() as setup:
+        device_id = add_device(setup)
+        add_batch(setup, device_id, 1, two_drives())
+        setup.commit()
+    barrier = threading.Barrier(2)
+
+    def worker() -> tuple[int, ...]:
+        with factory() as session:
+            barrier.wait()
+            result = score_device(session, device_id=device_id, product=PRODUCT, now_ns=LATER)
+            session.commit()
+            return result.new_trip_ids
+
+    with ThreadPoolExecutor(2) as pool:
+        results = [f.result() for f in [pool.submit(worker), pool.submit(worker)]]
+    with factory() as check:
+        assert check.scalar(select(func.count()).select_from(Trip)) == 2
+        assert check.scalar(select(func.count()).select_from(TripScore)) == 2
+    assert sorted(i for ids in results for i in ids) == sorted(set(i for ids in results for i in ids))
+    assert sum(len(ids) for ids in results) == 2
+    engine.dispose()
