@@ -1,5 +1,6 @@
 """Detectors on crafted drives (synthetic, exact truth) and on a real recorded car trace."""
 
+import csv
 import math
 from pathlib import Path
 
@@ -162,3 +163,24 @@ def test_a_car_standing_in_helsinki_has_no_events() -> None:
     samples = simulate([Leg(120)], speed_kmh=0, start=HELSINKI)
     trip = analyse_trip(samples, PRODUCT, LIMITS)
     assert trip.events == () and trip.distance_m == 0.0
+
+
+@pytest.mark.parametrize(
+    ("trace", "km"), [("mappymatch_sample_trace_2.csv", 5.8), ("mappymatch_sample_trace_3.csv", 20.8)]
+)
+def test_real_denver_traces_run_through(trace: str, km: float) -> None:
+    """Real car traces without timestamps, read as 1 Hz (an assumption from their spacing). Trace 2
+    starts with a position glitch (a 29 m hop and back while standing): no harsh event comes of it."""
+    with (Path(__file__).parent / "data" / trace).open() as f:
+        rows = list(csv.DictReader(f))
+    samples = SampleArrays.from_columns(
+        {
+            "time_ns": [T0_NS + i * 1_000_000_000 for i in range(len(rows))],
+            "lat": [float(r["latitude"]) for r in rows],
+            "lon": [float(r["longitude"]) for r in rows],
+        }
+    )
+    _, trips = analyse_samples(samples, PRODUCT, LIMITS, final=True)
+    (trip,) = trips
+    assert trip.distance_m / 1000 == pytest.approx(km, abs=0.1)
+    assert [e for e in trip.events if e.kind in (EventKind.HARSH_BRAKE, EventKind.HARSH_ACCEL)] == []
