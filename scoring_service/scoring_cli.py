@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from scoring_service.products import Product
     from scoring_service.risk import DriverFeatures, RiskModel
 
-__all__ = ["model_app", "register"]
+__all__ = ["model_app", "register", "speed_limits_app"]
 
 model_app = typer.Typer(help="Fit and inspect the claim-frequency risk model.", no_args_is_help=True)
 _console = Console()
@@ -267,8 +267,30 @@ def score_devices(
     _console.print(table)
 
 
+speed_limits_app = typer.Typer(help="Speed-limit data for the speeding detector.", no_args_is_help=True)
+
+
+@speed_limits_app.command("build")
+def build_speed_limits(
+    pbf: Annotated[Path, typer.Argument(help="OpenStreetMap extract (.osm.pbf) with maxspeed tags.")],
+    out: Annotated[Path, typer.Argument(help="Segments file to write (.csv.gz), for --speed-limits.")],
+) -> None:
+    """Reduce an OSM extract to the road segments with a posted limit (ODbL: attribute the source)."""
+    from scoring_service._errors import SpeedLimitError
+    from scoring_service.speedlimits import build_segments_file
+
+    if not pbf.is_file():
+        raise UserError(f"no such file: {pbf}", "give the path of an .osm.pbf extract")
+    try:
+        count = build_segments_file(pbf, out)
+    except SpeedLimitError as exc:
+        raise UserError(str(exc), "is it an .osm.pbf file?") from exc
+    _console.print(f"wrote {count} road segments with a speed limit to {out}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add `score-file`, `score-devices` and `model` to the root command."""
+    """Add `score-file`, `score-devices`, `model` and `speed-limits` to the root command."""
     app.command("score-file")(score_file)
     app.command("score-devices")(score_devices)
     app.add_typer(model_app, name="model")
+    app.add_typer(speed_limits_app, name="speed-limits")

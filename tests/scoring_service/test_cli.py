@@ -23,6 +23,7 @@ from models import make_engine, make_session_factory
 from neot.errors import UserError
 from neot.settings import get_settings
 from scoring_service import scoring_cli
+from scoring_service.speedlimits import DEFAULT_SEGMENTS_FILE
 from scoring_service.trips import SampleArrays
 from tests.scoring_service.crafted import Leg, simulate
 from tests.scoring_service.test_store import add_batch, add_device, two_drives
@@ -174,3 +175,19 @@ def test_score_devices_scores_what_was_uploaded(tmp_path: Path) -> None:
     again = neot("score-devices", data_dir=tmp_path, database_url=url)
     row = next(line for line in again.stdout.splitlines() if line.strip().startswith("│") and "no" in line)
     assert row.split("│")[3].strip() == "0"
+
+
+def test_speed_limits_build_then_score_with_them(tmp_path: Path) -> None:
+    out = tmp_path / "helsinki.csv.gz"
+    pbf = Path(__file__).parent / "data" / "Helsinki.osm.pbf"
+    built = neot("speed-limits", "build", str(pbf), str(out), data_dir=tmp_path)
+    assert built.returncode == 0 and "wrote 1641 road segments" in built.stdout
+    assert out.read_bytes() == DEFAULT_SEGMENTS_FILE.read_bytes()
+    gpx = str(FIXTURES / "around-visnjan-with-car.gpx")
+    assert neot("score-file", gpx, "--speed-limits", str(out), data_dir=tmp_path).returncode == 0
+    missing = neot("speed-limits", "build", str(tmp_path / "none.osm.pbf"), str(out), data_dir=tmp_path)
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+    not_pbf = tmp_path / "not.osm.pbf"
+    not_pbf.write_text("hello")
+    broken = neot("speed-limits", "build", str(not_pbf), str(out), data_dir=tmp_path)
+    assert broken.returncode == 2 and "cannot read OSM extract" in broken.stderr
