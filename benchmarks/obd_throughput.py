@@ -11,6 +11,7 @@ Run: `.venv/bin/python benchmarks/obd_throughput.py [--seconds 10] [--delay 0.02
 
 import argparse
 import os
+import socket
 import sys
 import threading
 import time
@@ -33,26 +34,16 @@ def ceiling(car: EmulatedCar, seconds: float) -> float:
     if car.transport == "pty":
         fd = os.open(car.url, os.O_RDWR | os.O_NOCTTY)
         tty.setraw(fd)
-
-        def send(b: bytes) -> None:
-            os.write(fd, b)
-
-        def recv() -> bytes:
-            return os.read(fd, 4096)
-
-        close = lambda: os.close(fd)  # noqa: E731
     else:
-        import socket
-
         host, port = car.url.removeprefix("socket://").split(":")
         sock = socket.create_connection((host, int(port)))
-        send, recv, close = sock.sendall, lambda: sock.recv(4096), sock.close
+        fd = sock.fileno()
 
     def ask(request: bytes) -> None:
-        send(request)
+        os.write(fd, request)
         buf = b""
         while not buf.endswith(b">"):
-            buf += recv()
+            buf += os.read(fd, 4096)
 
     for setup in (b"ATZ\r", b"ATE0\r", b"ATH1\r", b"ATSP6\r"):
         ask(setup)
@@ -64,7 +55,10 @@ def ceiling(car: EmulatedCar, seconds: float) -> float:
         i += 1
     elapsed = time.monotonic() - started
     answered = car.queries() - before
-    close()
+    if car.transport == "pty":
+        os.close(fd)
+    else:
+        sock.close()
     return answered / elapsed
 
 

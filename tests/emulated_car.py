@@ -314,7 +314,7 @@ def _child_main(argv: list[str]) -> int:  # pragma: no cover - runs in the emula
 
     # The emulator configures logging for itself (a DEBUG file in the working directory);
     # keep it to warnings on stderr instead.
-    elm_module.setup_logging = lambda *a, **k: None  # type: ignore[attr-defined]
+    elm_module.setup_logging = lambda *a, **k: None
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
 
     profile = PROFILES[args.profile]
@@ -324,7 +324,7 @@ def _child_main(argv: list[str]) -> int:  # pragma: no cover - runs in the emula
     scheduled = list(profile.dtc_schedule)
 
     def drive_t() -> float:
-        return args.start_s + (time.monotonic() - t0) * args.time_scale
+        return float(args.start_s) + (time.monotonic() - t0) * float(args.time_scale)
 
     def due_dtcs() -> None:
         while scheduled and scheduled[0][0] <= drive_t():
@@ -355,7 +355,7 @@ def _child_main(argv: list[str]) -> int:  # pragma: no cover - runs in the emula
         def footer(_emu: object, _cmd: str, _pid: str, _uc: object) -> str:
             state["queries"] = int(state["queries"]) + 1  # type: ignore[call-overload]
             if not state["ignition"]:
-                return ST("UNABLE TO CONNECT")
+                return str(ST("UNABLE TO CONNECT"))
             due_dtcs()
             return frame(build(profile_values(profile, drive_t())))
 
