@@ -5,6 +5,7 @@
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
+from insurer_api._health import router as health_router
 from insurer_api.auth.routes import router as auth_router
 from insurer_api.errors import install_exception_handlers
 from insurer_api.parties.routes import router as parties_router
@@ -27,6 +28,7 @@ __all__ = ["ROUTERS", "create_app"]
 
 # Every router the insurer API serves, in the order they appear in the OpenAPI document.
 ROUTERS: tuple[APIRouter, ...] = (
+    health_router,
     auth_router,
     parties_router,
     vehicles_router,

@@ -10,9 +10,9 @@ from insurer_api.access import get_visible, statement_visible
 from insurer_api.errors import ConflictError, InvalidRequestError
 from insurer_api.policies import get_definition, get_policy
 from insurer_api.statements._compute import compute_statement, document_sha256, month_window, statement_document
-from models import Insurer, Payment, PolicyStatus, Statement, StatementScore, TripScore, User
+from models import Commitment, Insurer, Payment, PolicyStatus, Statement, StatementScore, TripScore, User
 from protocol import RecordType, canonical_json
-from scoring_service.anchoring import RecordNotCommitted, TreeCache, build_proof, commit_record
+from scoring_service.anchoring import TreeCache, build_proof, commit_record
 from scoring_service.risk import RiskModel
 
 __all__ = [
@@ -125,14 +125,20 @@ def score_refs(
     if not ids:
         return []
     rows = session.scalars(select(TripScore).where(TripScore.id.in_(ids)).order_by(TripScore.id)).all()
+    committed: set[int] = set()
+    if with_proofs:
+        committed = set(
+            session.scalars(
+                select(Commitment.record_id).where(
+                    Commitment.record_type == RecordType.TRIP_SCORE, Commitment.record_id.in_(ids)
+                )
+            )
+        )
     out: list[tuple[TripScore, dict[str, object] | None]] = []
     for row in rows:
         proof = None
-        if with_proofs:
-            try:
-                proof = build_proof(session, record_type=RecordType.TRIP_SCORE, record_id=row.id, trees=trees).to_json()
-            except RecordNotCommitted:
-                proof = None
+        if row.id in committed:
+            proof = build_proof(session, record_type=RecordType.TRIP_SCORE, record_id=row.id, trees=trees).to_json()
         out.append((row, proof))
     return out
 
