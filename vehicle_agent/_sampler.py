@@ -76,6 +76,7 @@ class Sampler:
         self._sink = sink
         self.max_delay_s = max_delay_s
         self.set_rate(rate_hz)
+        self._period_ns = self._next_period_ns
         self.counters = SamplerCounters()
         self._queue: queue.Queue[tuple[int, object]] = queue.Queue(maxsize=10_000)
         self._stop = threading.Event()
@@ -84,11 +85,12 @@ class Sampler:
         self._last_time_ns = last_time_ns  # samples must stay strictly increasing across restarts
 
     def set_rate(self, rate_hz: int) -> None:
-        """Change the sample rate (1-10 Hz); takes effect from the next slot."""
+        """Change the sample rate (1-10 Hz), safe from another thread: the slots open at the old
+        rate are closed first, so no reading is lost or reordered by the change."""
         if not 1 <= rate_hz <= 10:
             raise ValueError(f"sample rate must be 1..10 Hz, got {rate_hz}")
         self.rate_hz = rate_hz
-        self._period_ns = 1_000_000_000 // rate_hz
+        self._next_period_ns = 1_000_000_000 // rate_hz
 
     def stop(self) -> None:
         """Ask `run` to return after flushing what it holds; closes the adapters."""
@@ -119,6 +121,11 @@ class Sampler:
         slots: dict[int, list[Sample]] = {}  # slot number -> readings
         opened_at: dict[int, float] = {}  # slot number -> monotonic time of its first reading
         while running and not self._stop.is_set():
+            if self._next_period_ns != self._period_ns:
+                for slot in sorted(slots):
+                    opened_at.pop(slot)
+                    self._emit(slots.pop(slot))
+                self._period_ns = self._next_period_ns
             try:
                 index, item = self._queue.get(timeout=0.05)
             except queue.Empty:

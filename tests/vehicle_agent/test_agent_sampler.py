@@ -2,6 +2,7 @@
 
 import math
 import threading
+import time
 from collections.abc import Iterator, Sequence
 
 from structlog.testing import capture_logs
@@ -135,3 +136,31 @@ def test_sample_times_have_millisecond_resolution_and_stay_increasing() -> None:
     # After a restart whose last sample sat late in the same millisecond, the next one moves up by 1 ms.
     out = run([ListAdapter("obd", [Sample(T0 + 300_000_500, rpm=3.0)])], last_time_ns=T0 + 300_000_100)
     assert [s.time_ns for s in out] == [T0 + 301_000_000]
+
+
+def test_a_rate_change_mid_drive_loses_and_reorders_nothing() -> None:
+    gate = threading.Event()
+
+    class Pausing(ListAdapter):
+        def data(self) -> Iterator[Sample]:
+            yield from self.readings[:10]
+            gate.wait(5)  # the server's Configure arrives here
+            yield from self.readings[10:]
+
+    readings = [Sample(T0 + i * S // 10, speed_kmh=float(i)) for i in range(20)]
+    out: list[Sample] = []
+    sampler = Sampler([Pausing("obd", readings)], out.append, rate_hz=10, max_delay_s=5)
+    runner = threading.Thread(target=sampler.run)
+    runner.start()
+    while sampler.counters.readings < 10:
+        time.sleep(0.01)
+    sampler.set_rate(5)
+    gate.set()
+    runner.join(10)
+    assert sampler.counters.late_readings == 0
+    speeds = [s.speed_kmh for s in out]
+    times = [s.time_ns for s in out]
+    assert times == sorted(set(times))
+    assert speeds[:10] == [float(i) for i in range(10)]  # the 10 Hz slots, all closed by the change
+    assert speeds[-4:] == [13.0, 15.0, 17.0, 19.0]  # then 5 Hz: the latest of each pair
+    assert 11.0 in speeds  # the first 5 Hz slot (reading 10 may have been taken just before the change)
