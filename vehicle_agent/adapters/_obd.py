@@ -63,7 +63,10 @@ class ObdConfig:
     (`/dev/rfcomm0`) or a Wi-Fi adapter as `socket://host:port`. `protocol` is the ELM327
     protocol number (`"6"` = ISO 15765-4 CAN 11-bit 500k; `None` auto-detects, which costs
     seconds per connect). `fast=False` keeps python-obd from appending frame counts, which
-    some clone adapters mishandle. `silent_ticks` consecutive ticks with no reading at all
+    some clone adapters mishandle. An ELM327 answers in tens of milliseconds; a reply taking
+    `reply_timeout_s` or more means the adapter hangs: the tick is dropped and the adapter
+    reconnects (python-obd alone would wait 10 s per read, retried for over a minute).
+    `silent_ticks` consecutive ticks with no reading at all
     make the adapter re-probe the car (ignition off or adapter gone)."""
 
     port: str
@@ -75,6 +78,7 @@ class ObdConfig:
     reconnect_initial_s: float = 1.5
     reconnect_max_s: float = 30.0
     silent_ticks: int = 5
+    reply_timeout_s: float = 1.0
     check_voltage: bool = True
     obd_log_level: str = "CRITICAL"
 
@@ -84,6 +88,8 @@ class ObdConfig:
             raise AdapterConfigError(f"unknown PIDs {unknown}; known: {', '.join(PID_FIELDS)}")
         if not 0.1 <= self.sample_rate_hz <= 10:
             raise AdapterConfigError(f"sample_rate_hz must be 0.1 to 10, got {self.sample_rate_hz}")
+        if self.reply_timeout_s <= 0:
+            raise AdapterConfigError(f"reply_timeout_s must be > 0, got {self.reply_timeout_s}")
         if self.reconnect_initial_s <= 0 or self.reconnect_max_s < self.reconnect_initial_s:
             raise AdapterConfigError("need 0 < reconnect_initial_s <= reconnect_max_s")
 
@@ -179,16 +185,23 @@ class ObdAdapter(Adapter):
             conn = self._conn
             if conn is None:
                 return None
+            hung = False
             for name in self._config.pids:
                 if name not in self._supported:
                     continue
+                asked = time.monotonic()
                 value = self._read_pid(conn, name)
+                if time.monotonic() - asked >= self._config.reply_timeout_s:
+                    hung = True  # each further PID would cost as long; the tick's timing is lost too
+                    break
                 if value is not None:
                     values[PID_FIELDS[name][0]] = value
             lost = conn.status() != _status().CAR_CONNECTED
         end_ns = time.time_ns()
-        if lost:
-            self._drop_connection("adapter_lost")
+        if hung:
+            self._fault("obd_adapter_hung", reply_timeout_s=str(self._config.reply_timeout_s))
+        if lost or hung:
+            self._drop_connection("adapter_hung" if hung else "adapter_lost")
             return None
         if not values:
             self._silent += 1
@@ -271,6 +284,7 @@ class ObdAdapter(Adapter):
                 self._faults += 1  # the adapter did not answer (logged by the state change)
             self._set_state(AdapterState.IGNITION_OFF if ignition_off else AdapterState.RECONNECTING)
             return False
+        _set_read_timeout(conn, self._config.reply_timeout_s)
         supported = {c.name for c in conn.supported_commands}
         missing = [p for p in self._config.pids if p not in supported]
         vin = self._read_vin(conn)
@@ -392,6 +406,15 @@ class ObdAdapter(Adapter):
         if not self._noise_logged:
             self._noise_logged = True
             _log.warning("obd_line_noise", adapter=self.name, pid=pid, data=data.hex())
+
+
+def _set_read_timeout(conn: Any, seconds: float) -> None:
+    """python-obd opens the port with a fixed 10 s read timeout and offers no setter; the port
+    sits in its ELM327 object (python-obd 0.7.3, pinned). Without it a hung adapter costs 10 s
+    per PID before it is noticed, which is all that changes."""
+    port = getattr(conn.interface, "_ELM327__port", None)
+    if port is not None:
+        port.timeout = seconds
 
 
 def _status() -> Any:

@@ -195,3 +195,16 @@ def test_aggressive_car_raises_its_misfire_by_itself(tmp_path: Path, feed: Start
         assert isinstance(report, DtcReport) and [d.code for d in report.codes] == ["P0301"]
         assert adapter.signal(ClearDtcs()) == DtcReport(ok=True, codes=(), cleared=True)
         assert car.dtcs() == []
+
+
+def test_a_hanging_adapter_is_dropped_after_one_slow_reply(frozen_car: EmulatedCar, feed: StartFeed) -> None:
+    adapter = ObdAdapter(config(frozen_car, pids=["SPEED"], reply_timeout_s=0.5))
+    running = feed(adapter)
+    running.take(1)
+    frozen_car.set_delay(1.5)  # each reply now takes three times the adapter's patience
+    wait_until(lambda: adapter.status().state is AdapterState.RECONNECTING, what="hung adapter dropped")
+    assert adapter.status().faults >= 1
+    frozen_car.set_delay(0.0)
+    running.drain()
+    assert running.take(1, timeout_s=40)[0].speed_kmh == 94.0
+    assert adapter.status().state is AdapterState.OK
