@@ -54,12 +54,12 @@ class Agent:
     ) -> None:
         self.config = config
         self.key = key or load_key_file(config.agent.key_file)
-        self.buffer = Buffer(config.agent.buffer_file, max_samples=config.agent.max_buffer_samples)
         self.adapters = (
             list(adapters)
             if adapters is not None
             else [create_adapter(spec.kind, spec.name, spec.options) for spec in config.adapters]
         )
+        self.buffer = Buffer(config.agent.buffer_file, max_samples=config.agent.max_buffer_samples)
         saved = self.buffer.get_state("config")
         self.applied: Configure | None = None if saved is None else signal_from_json(saved)  # type: ignore[assignment]
         rate_hz = self.applied.sample_rate_hz if self.applied else config.agent.sample_rate_hz

@@ -90,3 +90,12 @@ def test_the_agent_imports_no_server_or_chain_code() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_unknown_adapter_kind_is_a_one_line_error(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "http://127.0.0.1:9", '[[adapters]]\nkind = "can-bus"\n')
+    (tmp_path / "device.key").write_bytes(DeviceKey.generate().to_pem())
+    os.chmod(tmp_path / "device.key", 0o600)
+    result = runner.invoke(app, ["agent", "run", "--config", str(config)])
+    assert isinstance(result.exception, UserError) and "unknown adapter kind 'can-bus'" in str(result.exception)
+    assert not (tmp_path / "buffer.sqlite3").exists()
