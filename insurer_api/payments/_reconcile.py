@@ -4,6 +4,7 @@
    chain it is confirmed (or failed, if it FAULTed); if not and it is still valid, the very same
    signed bytes are sent again and awaited; if its last valid block has passed unseen it is
    voided. Nothing is ever re-signed, so nothing can be paid twice.
+   Repair jobs and statements whose payment settled this way are brought up to date.
 2. **Observed.** Premium deposits and withdrawals drivers made for our policies are booked.
 3. **Compared.** Each escrow account of the ledger is compared with the escrow contract's own
    storage (`getJob`, `getPolicy`), each wallet account with the net flow the escrow's events
@@ -19,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from insurer_api.payments._chain import JOB_LOCKED, ChainEvent, EscrowGateway
 from insurer_api.payments._ledger import balances, deposit_account, job_account, wallet_account
-from insurer_api.payments._premiums import policy_chain_id
+from insurer_api.payments._premiums import period_number, policy_chain_id
 from insurer_api.payments._service import IN_FLIGHT, PaymentKind, Plan, finish, record_observed
-from models import Insurer, Payment, PaymentState, Policy, RepairJob
+from models import Insurer, JobState, Payment, PaymentState, Policy, RepairJob, RepairShop, Statement
 
 __all__ = ["Action", "Difference", "ReconcileReport", "reconcile"]
 
@@ -76,6 +77,8 @@ async def reconcile(session: Session, gateway: EscrowGateway) -> ReconcileReport
         await finish(session, gateway, payment)
         report.actions.append(Action(payment.idempotency_key, f"{before} → {payment.state.value}"))
 
+    _sync_records(session, report)
+
     events = await gateway.escrow_events()
     policies = _policy_ids(session)
     _book_driver_flows(session, events, policies, report)
@@ -112,6 +115,44 @@ async def reconcile(session: Session, gateway: EscrowGateway) -> ReconcileReport
     for payment in session.scalars(select(Payment).where(Payment.state.in_(IN_FLIGHT))):
         report.differences.append(Difference(payment.idempotency_key, payment.state.value, "?", "still in flight"))
     return report
+
+
+def _sync_records(session: Session, report: ReconcileReport) -> None:
+    """Bring repair jobs and statements up to date with payments settled after a crash.
+
+    The payment is the truth: a job whose lock was confirmed is locked, whose release was
+    confirmed is paid (amounts from the payment's plan), whose refund was confirmed is refunded;
+    a lock that was voided or failed leaves the job failed. A statement points at its charge.
+    """
+    payments = {p.idempotency_key: p for p in session.scalars(select(Payment).where(
+        Payment.state.in_((PaymentState.CONFIRMED, PaymentState.VOID, PaymentState.FAILED))))}
+    for job in session.scalars(select(RepairJob).where(RepairJob.state.in_(
+            (JobState.ASSIGNED, JobState.COMPLETED, JobState.FAILED)))):
+        lock = payments.get(f"job:{job.id}:lock")
+        release = payments.get(f"job:{job.id}:release")
+        refund = payments.get(f"job:{job.id}:refund")
+        before = job.state
+        if job.state is JobState.ASSIGNED and lock is not None:
+            job.state = JobState.LOCKED if lock.state is PaymentState.CONFIRMED else JobState.FAILED
+        elif job.state is JobState.COMPLETED and release is not None and release.state is PaymentState.CONFIRMED:
+            plan = Plan.from_json(release.plan)
+            shop = session.get(RepairShop, job.shop_id) if job.shop_id is not None else None
+            job.state = JobState.PAID
+            job.shop_amount = plan.destinations.get(wallet_account(shop.neo_address), 0) if shop else None
+            job.royalty_amount = (
+                plan.destinations.get(wallet_account(job.royalty_address), 0) if job.royalty_address else None
+            )
+        elif job.state is JobState.FAILED and refund is not None and refund.state is PaymentState.CONFIRMED:
+            job.state = JobState.REFUNDED
+        if job.state is not before:
+            report.actions.append(Action(f"repair job {job.id}", f"{before.value} → {job.state.value}"))
+    for statement in session.scalars(select(Statement).where(Statement.payment_id.is_(None))):
+        key = f"premium:{statement.policy_id}:{period_number(statement.period_start)}"
+        charge = payments.get(key)
+        if charge is not None and charge.state is PaymentState.CONFIRMED:
+            statement.payment_id = charge.id
+            report.actions.append(Action(f"statement {statement.id}", f"linked to payment {charge.id}"))
+    session.commit()
 
 
 def _compare(report: ReconcileReport, subject: str, ledger: int, chain: int, note: str) -> None:

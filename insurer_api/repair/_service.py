@@ -41,7 +41,7 @@ from insurer_api.repair._negotiation import (
     negotiate,
     track_records,
 )
-from models import Insurer, JobState, Policy, PolicyStatus, RepairJob, RepairShop
+from models import Insurer, JobState, Payment, Policy, PolicyStatus, RepairJob, RepairShop
 from protocol import RecordType
 from scoring_service.anchoring import commit_record
 
@@ -346,11 +346,17 @@ async def _evaluate(session: Session, gateway: EscrowGateway, job: RepairJob) ->
     session.commit()
 
 
+def _locked(session: Session, job: RepairJob) -> bool:
+    """Whether the job's authorisation was locked in escrow (its lock payment is confirmed)."""
+    lock = session.scalar(select(Payment).where(Payment.idempotency_key == f"job:{job.id}:lock"))
+    return lock is not None and lock.state is PaymentState.CONFIRMED
+
+
 async def fail(session: Session, gateway: EscrowGateway, *, job: RepairJob, reason: str) -> RepairJob:
     """A failed or disputed job: everything locked goes back to the insurer."""
     if job.state not in (JobState.LOCKED, JobState.INVOICED, JobState.COMPLETED, JobState.FAILED):
         raise JobStateError(f"job {job.id} is {job.state.value}; only a funded, unpaid job can fail")
-    if job.state is JobState.FAILED and job.negotiation is None:
+    if job.state is JobState.FAILED and not _locked(session, job):
         raise JobStateError(f"job {job.id} never had funds locked")
     policy = session.get(Policy, job.policy_id)
     assert policy is not None

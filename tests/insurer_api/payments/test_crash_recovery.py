@@ -11,17 +11,26 @@ from pathlib import Path
 import pytest
 from money_world import NEOT, MoneyWorld
 
-from insurer_api.payments import PaymentState, balance, deposit_account, pending_account, wallet_account
+from insurer_api.payments import (
+    PaymentState,
+    balance,
+    deposit_account,
+    job_account,
+    pending_account,
+    wallet_account,
+)
 from insurer_api.payments._premiums import charge_statement, record_deposit
 from insurer_api.payments._reconcile import reconcile
-from models import Payment, Policy, Statement
+from models import JobState, Payment, Policy, RepairJob, Statement
 
 pytestmark = [pytest.mark.chain]
 
 PAYER = Path(__file__).with_name("crash_payer.py")
 
 
-def _crash(money: MoneyWorld, url: str, statement_id: int, stage: str, valid_blocks: int) -> None:
+def _crash(
+    money: MoneyWorld, url: str, statement_id: int, stage: str, valid_blocks: int, action: str = "charge"
+) -> None:
     deployment = money.chain.deployment
     env = {
         **os.environ,
@@ -32,8 +41,12 @@ def _crash(money: MoneyWorld, url: str, statement_id: int, stage: str, valid_blo
         "CRASH_VALID_BLOCKS": str(valid_blocks),
         "CRASH_DATABASE_URL": url,
         "CRASH_STATEMENT_ID": str(statement_id),
+        "CRASH_POLICY_ID": str(money.policy_id),
+        "CRASH_ROYALTY": money.royalty,
     }
-    proc = subprocess.run([sys.executable, str(PAYER), stage], env=env, capture_output=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, str(PAYER), stage, action], env=env, capture_output=True, timeout=120, check=False
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
 
 
@@ -66,8 +79,10 @@ def test_killed_payer_is_finished_once(money: MoneyWorld, migrated_url: str, sta
     chain_id = money.policy_chain_id().encode()
     with money.factory() as session:
         report = money.run(reconcile(session, money.gateway))
-        assert [(a.subject, a.result.split(" → ")[1]) for a in report.actions] == [
-            (intent.idempotency_key, "confirmed")]
+        assert [(a.subject, a.result) for a in report.actions] == [
+            (intent.idempotency_key, "intended → confirmed"),
+            (f"statement {statement_id}", f"linked to payment {intent.id}"),
+        ]
         assert report.differences == []
         payment = session.get(Payment, intent.id)
         assert payment is not None and payment.state is PaymentState.CONFIRMED
@@ -94,7 +109,7 @@ def test_unsent_intent_past_its_validity_is_voided_then_retried(money: MoneyWorl
     chain_id = money.policy_chain_id().encode()
     with money.factory() as session:
         report = money.run(reconcile(session, money.gateway))
-        assert [a.result for a in report.actions] == ["intended → void"]
+        assert [a.result for a in report.actions] == ["intended → void"]  # the statement stays unlinked
         assert report.differences == []
         assert balance(session, deposit_account(money.policy_id)) == 400 * NEOT  # intent reversed
         assert balance(session, pending_account(intent.id)) == 0
@@ -106,3 +121,20 @@ def test_unsent_intent_past_its_validity_is_voided_then_retried(money: MoneyWorl
         assert balance(session, deposit_account(money.policy_id)) == 300 * NEOT
         assert money.run(reconcile(session, money.gateway)).clean
     assert money.run(money.gateway.deposit_balance(chain_id)) == 300 * NEOT
+
+
+def test_killed_job_opening_is_locked_by_reconciliation(money: MoneyWorld, migrated_url: str) -> None:
+    with money.factory() as session:
+        shop = money.add_shop(session)
+    _crash(money, migrated_url, 0, "after-send", valid_blocks=600, action="lock")
+    with money.factory() as session:
+        job = session.query(RepairJob).one()
+        assert job.state is JobState.ASSIGNED and job.shop_id == shop.id
+        report = money.run(reconcile(session, money.gateway))
+        assert [a.result for a in report.actions] == ["intended → confirmed", "assigned → locked"]
+        assert report.differences == []
+        session.refresh(job)
+        assert job.state is JobState.LOCKED
+        assert balance(session, job_account(job.chain_job_id)) == 10**9
+        on_chain = money.run(money.gateway.job(job.chain_job_id.encode()))
+        assert on_chain is not None and (on_chain.amount, on_chain.shop) == (10**9, shop.neo_address)
