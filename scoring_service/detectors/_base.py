@@ -114,7 +114,9 @@ def view_trip(samples: SampleArrays, product: Product, speed_limits: SpeedLimitP
     """Prepare a trip's samples for the detectors."""
     time_s = seconds_since_start(samples.time_ns)
     speed_ms, source = trip_speed_ms(samples, time_s)
-    heading, heading_from_positions = heading_rad(samples)
+    # GPS speed differenced from fixes means the course was too: a replayed track, not a receiver
+    derived = source is SpeedSource.POSITIONS and bool(np.isfinite(samples.gps_speed_kmh).any())
+    heading, heading_from_positions = heading_rad(samples, course_is_derived=derived)
     return TripView(
         samples=samples,
         time_s=time_s,

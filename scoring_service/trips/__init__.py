@@ -3,6 +3,8 @@
 from scoring_service.trips._arrays import FloatArray, IntArray, SampleArrays, SampleLike
 from scoring_service.trips._kinematics import (
     SpeedSource,
+    bearing_rad,
+    differenced_from_positions,
     drop_gps_jumps,
     drop_out_of_order,
     haversine_m,
@@ -26,6 +28,8 @@ __all__ = [
     "Segmentation",
     "SpeedSource",
     "TripSlice",
+    "bearing_rad",
+    "differenced_from_positions",
     "distance_m",
     "drop_gps_jumps",
     "drop_out_of_order",

@@ -19,6 +19,7 @@ __all__ = [
     "EARTH_RADIUS_M",
     "SpeedSource",
     "bearing_rad",
+    "differenced_from_positions",
     "drop_gps_jumps",
     "drop_out_of_order",
     "fill_gaps",
@@ -165,16 +166,43 @@ class SpeedSource(StrEnum):
     POSITIONS = "positions"
 
 
+def differenced_from_positions(samples: SampleArrays, time_s: FloatArray) -> bool:
+    """Whether the GPS speed column is only the positions differenced, not a receiver's reading.
+
+    A track replayed from a GPX file has no receiver speed; tools fill it from consecutive fixes,
+    which carries the fixes' metre-level noise into the speed (at 1 Hz, several m/s^2 of fake
+    acceleration). A receiver's Doppler speed never agrees with the fix-to-fix speed on nearly
+    every moving sample; a differenced column does, to rounding.
+    """
+    n = len(samples)
+    if n < 3:
+        return False
+    dt = np.diff(time_s)
+    implied = step_m(samples.lat, samples.lon) / np.where(dt > 0, dt, np.nan) * 3.6
+    speed = samples.gps_speed_kmh
+    tolerance = np.maximum(0.5, 0.01 * speed)
+    with np.errstate(invalid="ignore"):
+        from_previous = np.concatenate(([False], np.abs(speed[1:] - implied) <= tolerance[1:]))
+        to_next = np.concatenate((np.abs(speed[:-1] - implied) <= tolerance[:-1], [False]))
+        moving = speed >= 5.0
+    moving_count = np.count_nonzero(moving)
+    agreeing = np.count_nonzero((from_previous | to_next) & moving)
+    return bool(moving_count >= 3 and agreeing >= 0.9 * moving_count)
+
+
 def trip_speed_ms(samples: SampleArrays, time_s: FloatArray) -> tuple[FloatArray, SpeedSource]:
     """One speed source for a whole trip, m/s, gaps interpolated, and which source it is.
 
     Mixing sources sample by sample would turn the offset between OBD and GPS speed into fake
     accelerations, so a trip uses OBD speed if it covers most samples, else GPS speed, else speed
-    implied by positions.
+    implied by positions. A GPS speed that is only positions differenced is replaced by speed
+    implied by positions, so a replayed track scores as its positions do.
     """
     n = len(samples)
     for kind, source in ((SpeedSource.OBD, samples.speed_kmh), (SpeedSource.GPS, samples.gps_speed_kmh)):
         if n and np.count_nonzero(np.isfinite(source)) >= _COVERAGE * n:
+            if kind is SpeedSource.GPS and differenced_from_positions(samples, time_s):
+                break  # nothing beyond the positions: derive from them here, the same way as always
             return fill_gaps(time_s, source) / 3.6, kind
     implied = np.full(n, np.nan)
     if n > 1:
@@ -214,12 +242,14 @@ def rate_per_s(time_s: FloatArray, values: FloatArray, max_gap_s: float) -> Floa
     return out
 
 
-def heading_rad(samples: SampleArrays) -> tuple[FloatArray, bool]:
+def heading_rad(samples: SampleArrays, *, course_is_derived: bool = False) -> tuple[FloatArray, bool]:
     """Unwrapped heading for the trip, and whether it came from positions: the receiver's course
-    if it covers most samples, else the bearing between consecutive fixes. Gaps are held from the
-    previous value."""
+    if it covers most samples (and is not itself derived from fixes), else the bearing between
+    consecutive fixes. Gaps are held from the previous value."""
     n = len(samples)
-    from_positions = not (n and np.count_nonzero(np.isfinite(samples.heading_deg)) >= _COVERAGE * n)
+    from_positions = course_is_derived or not (
+        n and np.count_nonzero(np.isfinite(samples.heading_deg)) >= _COVERAGE * n
+    )
     if not from_positions:
         raw = np.radians(samples.heading_deg)
     else:

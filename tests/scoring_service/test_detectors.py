@@ -13,7 +13,7 @@ from scoring_service.products import load_product
 from scoring_service.scoring import analyse_samples, analyse_trip
 from scoring_service.scoring._tripfile import read_trip_gpx
 from scoring_service.speedlimits import default_speed_limits
-from scoring_service.trips import SampleArrays
+from scoring_service.trips import SampleArrays, bearing_rad, differenced_from_positions, haversine_m
 from tests.scoring_service.crafted import HELSINKI, T0_NS, Leg, simulate
 
 PRODUCT = load_product("standard", 1)
@@ -184,3 +184,45 @@ def test_real_denver_traces_run_through(trace: str, km: float) -> None:
     (trip,) = trips
     assert trip.distance_m / 1000 == pytest.approx(km, abs=0.1)
     assert [e for e in trip.events if e.kind in (EventKind.HARSH_BRAKE, EventKind.HARSH_ACCEL)] == []
+
+
+def test_gps_speed_differenced_from_fixes_scores_like_the_fixes_alone() -> None:
+    """A GPX track replayed by a tool that fills speed and course from consecutive fixes carries
+    nothing beyond the fixes: it must score exactly as the bare track does (no fake events from
+    the fixes' metre-level noise)."""
+    bare = read_trip_gpx(FIXTURES / "around-visnjan-with-car.gpx")
+    t_s = (bare.time_ns - bare.time_ns[0]) / 1e9
+    step = haversine_m(bare.lat[:-1], bare.lon[:-1], bare.lat[1:], bare.lon[1:])
+    speed = np.concatenate(([np.nan], step / np.diff(t_s) * 3.6))  # previous fix -> this fix
+    course = np.concatenate(
+        ([np.nan], np.degrees(bearing_rad(bare.lat[:-1], bare.lon[:-1], bare.lat[1:], bare.lon[1:])) % 360)
+    )
+    replayed = SampleArrays(
+        time_ns=bare.time_ns,
+        lat=bare.lat,
+        lon=bare.lon,
+        gps_speed_kmh=speed,
+        heading_deg=course,
+        speed_kmh=bare.speed_kmh,
+        rpm=bare.rpm,
+    )
+    assert differenced_from_positions(replayed, t_s)
+    (a,) = analyse_samples(bare, PRODUCT, LIMITS, final=True)[1]
+    (b,) = analyse_samples(replayed, PRODUCT, LIMITS, final=True)[1]
+    assert a == b and a.events == ()
+
+
+def test_a_receivers_own_speed_is_not_taken_for_differenced() -> None:
+    samples = simulate([Leg(60), Leg(5, -2.0), Leg(60)], speed_kmh=60, hz=1.0, start=OPEN_ROAD)
+    noisy = np.random.default_rng(5).normal(0, 1.0, len(samples))  # Doppler speed: its own noise
+    receiver = SampleArrays(
+        time_ns=samples.time_ns,
+        lat=samples.lat,
+        lon=samples.lon,
+        gps_speed_kmh=samples.gps_speed_kmh + noisy,
+        heading_deg=samples.heading_deg,
+        speed_kmh=np.full(len(samples), np.nan),
+        rpm=samples.rpm,
+    )
+    view = view_trip(receiver, PRODUCT, LIMITS)
+    assert view.speed_source == "gps" and not view.heading_from_positions
