@@ -95,6 +95,7 @@ def read_chain(proof: Proof, rpc_url: str, *, contract: str | None = None, timeo
         raise ValueError("a pending proof has nothing on chain to read")
     anchor, epoch = proof.anchor, proof.inclusion.epoch
     contract = (contract or anchor.contract).lower()
+    contract = contract if contract.startswith("0x") else f"0x{contract}"
     with httpx.Client(timeout=timeout_s) as http:
         rpc = _Rpc(http, rpc_url)
         version = rpc.call("getversion", [])

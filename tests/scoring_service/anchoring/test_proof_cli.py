@@ -121,6 +121,10 @@ def test_proofs_survive_node_and_service_restarts(tmp_path: Path, persistent_nod
         record = {"type": "trip_score", "trip_id": 2, "score": 64}
         commit_record(session, record_type=RecordType.TRIP_SCORE, record_id=2, record=record)
     anchor_until(env, sessions, 2)  # a restarted service continues with epoch 1
+    status = env.run("anchor", "status", "--json")
+    assert [(e["epoch"], e["state"], e["leaves"]) for e in json.loads(status.stdout)] == [
+        (2, "open", 0), (1, "confirmed", 1), (0, "confirmed", 4)
+    ]
     for name, kind in (("trip_score.json", None), ("new.json", "trip_score/2")):
         if kind is not None:
             assert env.run("proof", kind, "--out", str(tmp_path / name)).returncode == 0
