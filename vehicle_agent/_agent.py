@@ -227,7 +227,8 @@ class Agent:
             self.stop()
             uplink.join(timeout=30)
             health.join(timeout=5)
-            self.buffer.set_state("health", self._snapshot())
+            with contextlib.suppress(BufferError):  # a full disk keeps the previous snapshot
+                self.buffer.set_state("health", self._snapshot())
             self.uplink.close()
             self.buffer.close()
             _log.info("agent stopped")
