@@ -6,6 +6,7 @@ it is broadcast, so after a crash it re-sends the very same bytes (same hash, at
 inclusion) instead of signing a second anchor.
 """
 
+import json
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -77,6 +78,8 @@ class AnchorChain:
             raise ChainUnavailable(f"NEO node at {self.rpc_url} did not answer: {exc!r}") from exc
         except noderpc.JsonRpcTimeoutError as exc:
             raise ChainUnavailable(f"NEO node at {self.rpc_url} timed out") from exc
+        except json.JSONDecodeError as exc:  # e.g. a proxy's HTML error page while the node is down
+            raise ChainUnavailable(f"{self.rpc_url} did not answer with JSON-RPC: {exc}") from exc
 
     async def _call[T](self, work: Callable[[noderpc.NeoRpcClient], Awaitable[T]]) -> T:
         async with self._client() as client:

@@ -18,13 +18,15 @@ __all__ = ["FaultyRpcRelay", "faulty_relay"]
 
 class FaultyRpcRelay:
     """Relays to `upstream`. Calls of a method in `hold` wait (and are then dropped); calls of a
-    method in `drop`, or any call while `down`, get the connection closed without an answer."""
+    method in `drop`, or any call while `down`, get the connection closed without an answer; while
+    `bad_gateway`, every call gets a 502 HTML page, as from a proxy whose node is gone."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
         self.hold: set[str] = set()
         self.drop: set[str] = set()
         self.down = False
+        self.bad_gateway = False
         self.arrived: defaultdict[str, threading.Event] = defaultdict(threading.Event)
         self.release = threading.Event()
         relay = self
@@ -38,6 +40,14 @@ class FaultyRpcRelay:
                     relay.release.wait(timeout=60)
                 if relay.down or method in relay.drop or method in relay.hold:
                     self.close_connection = True
+                    return
+                if relay.bad_gateway:
+                    page = b"<html><body>502 Bad Gateway</body></html>"
+                    self.send_response(502)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(page)))
+                    self.end_headers()
+                    self.wfile.write(page)
                     return
                 answer = httpx.post(relay.upstream, content=body, headers={"Content-Type": "application/json"})
                 try:

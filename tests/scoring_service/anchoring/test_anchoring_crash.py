@@ -144,7 +144,10 @@ def test_a_node_that_is_down_delays_anchoring_and_loses_nothing(
         with pytest.raises(ChainUnavailable):
             await anchorer.step()
         assert [epoch_row(sessions, e)[:2] for e in (0, 1)] == [(EpochState.CLOSED, 0)] * 2
-        relay.down = False
+        relay.down, relay.bad_gateway = False, True
+        with pytest.raises(ChainUnavailable, match="JSON-RPC"):
+            await anchorer.step()
+        relay.bad_gateway = False
         confirmed = 0
         while confirmed < 2:
             progress = await anchorer.step()
