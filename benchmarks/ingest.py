@@ -108,8 +108,8 @@ def _prepare_bare(signed: list[SignedBatch], first_batch_id: int) -> list[tuple[
     return prepared
 
 
-def _bare_insert(url: str, prepared: list[tuple[int, bytes, list[tuple[Any, ...]]]]) -> float:
-    """Seconds to store the rows with nothing but the driver; one transaction per batch."""
+def _bare_insert(url: str, prepared: list[tuple[int, bytes, list[tuple[Any, ...]]]]) -> tuple[float, float]:
+    """(wall, CPU) seconds to store the rows with nothing but the driver; one transaction per batch."""
     marks = ", ".join("?" * (2 + len(COLUMNS)))
     sql = f"INSERT INTO samples (batch_id, device_id, {', '.join(COLUMNS)}) VALUES ({marks})"
     engine = make_engine(url)
@@ -118,7 +118,7 @@ def _bare_insert(url: str, prepared: list[tuple[int, bytes, list[tuple[Any, ...]
         conn = raw.driver_connection
         assert conn is not None
         now = datetime.now(UTC).isoformat(" ")
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for seq, digest, rows in prepared:
             conn.execute(
                 "INSERT INTO upload_batches (device_id, seq, content_sha256, sample_count, received_at) "
@@ -127,14 +127,21 @@ def _bare_insert(url: str, prepared: list[tuple[int, bytes, list[tuple[Any, ...]
             )
             conn.executemany(sql, rows)
             conn.commit()
-        return time.perf_counter() - start
+        return time.perf_counter() - start, time.process_time() - cpu
     finally:
         raw.close()
         engine.dispose()
 
 
-def _http(url: str, bodies: list[bytes], headers: dict[str, str], clients: int) -> float:
-    """Seconds to upload every body (acknowledged 200), `clients` connections in parallel."""
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _http(url: str, pid: int, bodies: list[bytes], headers: dict[str, str], clients: int) -> tuple[float, float]:
+    """(wall, server CPU) seconds to upload every body (each acknowledged with 200), `clients`
+    connections in parallel."""
     errors: list[str] = []
     chunks = [bodies[i::clients] for i in range(clients)]
 
@@ -148,15 +155,15 @@ def _http(url: str, bodies: list[bytes], headers: dict[str, str], clients: int) 
                     errors.append(response.text)
 
     threads = [threading.Thread(target=upload, args=(part,)) for part in chunks]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu_s(pid)
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, _cpu_s(pid) - cpu
     if errors:
         raise SystemExit(f"upload refused: {errors[0]}")
-    return elapsed
+    return elapsed, cpu
 
 
 def _start_server(database_url: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -196,6 +203,7 @@ def main() -> None:
     client_core = cores[-1]
     per_round = args.batches * args.samples
     times: dict[str, list[float]] = {"bare": [], "json": [], "gzip": []}
+    cpu: dict[str, list[float]] = {"bare": [], "json": [], "gzip": []}
     wire_bytes: dict[str, int] = {"json": 0, "gzip": 0}
     with tempfile.TemporaryDirectory() as tmp:
         http_url, key = _database(Path(tmp) / "http.sqlite3")
@@ -213,27 +221,33 @@ def main() -> None:
                 bodies["gzip"] = [gzip_body(b) for b in bodies["json"]]
                 prepared = _prepare_bare(signed, first_batch_id=1 + r * args.batches)
                 _pin(SERVER_CORE)
-                times["bare"].append(_bare_insert(bare_url, prepared))
+                wall_s, cpu_s = _bare_insert(bare_url, prepared)
+                times["bare"].append(wall_s)
+                cpu["bare"].append(cpu_s)
                 _pin(client_core)
                 for label in ("json", "gzip"):
                     wire_bytes[label] = sum(map(len, bodies[label]))
-                    times[label].append(_http(servers[label][1], bodies[label], headers[label], args.clients))
+                    proc, url = servers[label]
+                    wall_s, cpu_s = _http(url, proc.pid, bodies[label], headers[label], args.clients)
+                    times[label].append(wall_s)
+                    cpu[label].append(cpu_s)
         finally:
             for proc, _url in servers.values():
                 proc.terminate()
                 proc.wait(timeout=10)
 
     best = {label: per_round / min(seconds) for label, seconds in times.items()}
+    per_cpu = {label: per_round / min(seconds) for label, seconds in cpu.items()}
     print(
         f"ingest: {args.rounds} rounds of {args.batches} batches x {args.samples} samples, SQLite, "
-        f"server on one core (best round of each)"
+        f"server on one core; best round of each (load average {os.getloadavg()[0]:.1f})"
     )
-    print(f"  bare bulk insert    {best['bare']:>10,.0f} samples/s")
+    print(f"  bare bulk insert    {best['bare']:>10,.0f} samples/s   {per_cpu['bare']:>10,.0f} samples/CPU-s")
     for label in ("json", "gzip"):
         ratios = sorted(b / h for b, h in zip(times["bare"], times[label], strict=True))
         print(
-            f"  HTTP signed {label:<4}    {best[label]:>10,.0f} samples/s   ratio {best[label] / best['bare']:.2f}"
-            f" (per round: {', '.join(f'{x:.2f}' for x in ratios)})"
+            f"  HTTP signed {label:<4}    {best[label]:>10,.0f} samples/s   {per_cpu[label]:>10,.0f} samples/CPU-s"
+            f"   ratio {best[label] / best['bare']:.2f} (per round: {', '.join(f'{x:.2f}' for x in ratios)})"
             f"   {wire_bytes[label] / per_round:.1f} wire bytes/sample"
         )
 

@@ -23,7 +23,7 @@ from itertools import repeat
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -126,57 +126,81 @@ def accept_batch(
         raise StorageBusyError("the database is busy; retry shortly") from exc
 
 
+# Statements built once: building and coercing SQLAlchemy constructs per request cost more CPU
+# than signature verification. Values are bound per execution.
+_DEVICE = select(Device.id, Device.public_key).where(Device.neo_address == bindparam("address"))
+_STORED_DIGEST = select(UploadBatch.content_sha256).where(
+    UploadBatch.device_id == bindparam("device_id"), UploadBatch.seq == bindparam("seq")
+)
+_STATE = select(Device.last_seq, Device.pending_config).where(Device.id == bindparam("device_id"))
+_STATE_FOR_UPDATE = _STATE.with_for_update()
+_SET_LAST_SEQ = update(Device).where(Device.id == bindparam("device_id")).values(last_seq=bindparam("last_seq"))
+_SET_LAST_SEQ_CONFIG_APPLIED = _SET_LAST_SEQ.values(pending_config=None)
+_BATCH_VALUES: dict[str, Any] = {
+    "device_id": bindparam("device_id"),
+    "seq": bindparam("seq"),
+    "content_sha256": bindparam("content_sha256"),
+    "sample_count": bindparam("sample_count"),
+    "received_at": bindparam("received_at"),
+}
+_INSERT_BATCH = {
+    name: dialect_insert(UploadBatch)
+    .values(_BATCH_VALUES)
+    .on_conflict_do_nothing(index_elements=["device_id", "seq"])
+    .returning(UploadBatch.id)
+    for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
 def _accept(factory: sessionmaker[Session], batch: DecodedBatch, now: datetime) -> Ack:
     with factory() as session:
-        device = session.execute(
-            select(Device.id, Device.public_key).where(Device.neo_address == batch.device_id)
-        ).one_or_none()
+        conn = session.connection()
+        device = conn.execute(_DEVICE, {"address": batch.device_id}).one_or_none()
         if device is None:
             raise UnknownDeviceError(f"device {batch.device_id} is not registered", field="batch.device")
         if device.public_key != batch.public_key:
             raise BadSignatureError("batch.pub is not the key registered for this device", field="batch.pub")
         if not verify_signature(device.public_key, batch.signature, batch.canonical):
             raise BadSignatureError("signature does not verify with the device's registered key", field="sig")
-        ack = _store(session, device_id=device.id, batch=batch, now=now)
+        ack = _store(conn, device_id=device.id, batch=batch, now=now)
         session.commit()
         return ack
 
 
-def _store(session: Session, *, device_id: int, batch: DecodedBatch, now: datetime) -> Ack:
+def _store(conn: Connection, *, device_id: int, batch: DecodedBatch, now: datetime) -> Ack:
     digest = batch.digest
-    conn = session.connection()
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     batch_id = conn.execute(
-        insert(UploadBatch)
-        .values(device_id=device_id, seq=batch.seq, content_sha256=digest, sample_count=batch.n, received_at=now)
-        .on_conflict_do_nothing(index_elements=["device_id", "seq"])
-        .returning(UploadBatch.id)
+        _INSERT_BATCH[conn.dialect.name],
+        {
+            "device_id": device_id,
+            "seq": batch.seq,
+            "content_sha256": digest,
+            "sample_count": batch.n,
+            "received_at": now,
+        },
     ).scalar_one_or_none()
     if batch_id is None:
-        stored = conn.execute(
-            select(UploadBatch.content_sha256).where(UploadBatch.device_id == device_id, UploadBatch.seq == batch.seq)
-        ).scalar_one()
+        stored = conn.execute(_STORED_DIGEST, {"device_id": device_id, "seq": batch.seq}).scalar_one()
         if stored != digest:
             _log.warning("seq reused with other content", device=batch.device_id, seq=batch.seq)
             raise SeqConflictError(
                 f"seq {batch.seq} is stored already with other content; a seq is never reused", field="batch.seq"
             )
-        row = conn.execute(select(Device.last_seq, Device.pending_config).where(Device.id == device_id)).one()
+        row = conn.execute(_STATE, {"device_id": device_id}).one()
         _log.info("batch repeated", device=batch.device_id, seq=batch.seq)
         return Ack(seq=row.last_seq, configure=pending_configure(row.pending_config))
     _insert_samples(conn, batch_id=batch_id, device_id=device_id, batch=batch)
-    row = conn.execute(
-        select(Device.last_seq, Device.pending_config).where(Device.id == device_id).with_for_update()
-    ).one()
+    # Read under the row lock (PostgreSQL; SQLite's write lock is held since the insert), so a
+    # Configure queued meanwhile is never cleared by a report naming an older one.
+    row = conn.execute(_STATE_FOR_UPDATE, {"device_id": device_id}).one()
     last_seq = max(row.last_seq, batch.seq)
     configure = pending_configure(row.pending_config)
     applied = batch.report is not None and configure is not None and batch.report.config_id == configure.config_id
-    if last_seq != row.last_seq or applied:
-        values: dict[str, Any] = {"last_seq": last_seq}
-        if applied:
-            values["pending_config"] = None
-            configure = None
-        conn.execute(update(Device).where(Device.id == device_id).values(**values))
+    if applied:
+        conn.execute(_SET_LAST_SEQ_CONFIG_APPLIED, {"device_id": device_id, "last_seq": last_seq})
+        configure = None
+    elif last_seq != row.last_seq:
+        conn.execute(_SET_LAST_SEQ, {"device_id": device_id, "last_seq": last_seq})
     _log.info("batch stored", device=batch.device_id, seq=batch.seq, samples=batch.n)
     return Ack(seq=last_seq, configure=configure)
 

@@ -62,7 +62,7 @@ def batches(draw: st.DrawFn) -> Batch:
     return Batch(KEY.address, seq, samples, "agent-0.1", KEY.public_key, report)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(batches())
 def test_same_values_and_signed_bytes_as_the_protocol(batch: Batch) -> None:
     body = sign_batch(batch, KEY).to_wire()

@@ -35,18 +35,25 @@ def test_device_is_registered_under_its_keys_address(
     assert (stored.last_seq, stored.pending_config) == (0, None)
 
 
-@pytest.mark.parametrize(
-    "public_key",
-    [b"", b"\x02" * 32, b"\x04" + b"\x01" * 32, b"\x02" + b"\xff" * 32],
-    ids=["empty", "short", "uncompressed-prefix", "not-on-curve"],
-)
+INVALID_KEYS = {
+    "empty": b"",
+    "short": b"\x02" * 32,
+    "uncompressed-prefix": b"\x04" + b"\x01" * 32,
+    "not-on-curve": b"\x02" + b"\xff" * 32,
+}
+
+
 def test_invalid_key_is_refused(
-    session_factory: sessionmaker[Session], new_vehicle: Callable[[], int], public_key: bytes
+    session_factory: sessionmaker[Session], new_vehicle: Callable[[], int], subtests: pytest.Subtests
 ) -> None:
     vehicle_id = new_vehicle()
-    with session_factory() as session, pytest.raises(InvalidPublicKeyError) as caught:
-        register_device(session, vehicle_id=vehicle_id, public_key=public_key)
-    assert (caught.value.status_code, caught.value.field) == (422, "public_key")
+    for name, public_key in INVALID_KEYS.items():
+        with subtests.test(name), session_factory() as session:
+            with pytest.raises(InvalidPublicKeyError) as caught:
+                register_device(session, vehicle_id=vehicle_id, public_key=public_key)
+            assert (caught.value.status_code, caught.value.field) == (422, "public_key")
+    with session_factory() as session:
+        assert session.scalars(select(Device)).all() == []
 
 
 def test_unknown_vehicle_is_refused(session_factory: sessionmaker[Session]) -> None:

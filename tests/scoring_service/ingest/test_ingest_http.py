@@ -227,57 +227,59 @@ def _edit(signed: SignedBatch, change: Callable[[dict[str, Any]], object]) -> by
     return json.dumps(obj).encode()
 
 
-@pytest.mark.parametrize(
-    ("body", "field"),
-    [
-        (b'{"batch": {"v": 1,', "JSON"),
-        (b"[1, 2, 3]", "batch"),
-        (b'{"batch": {}, "sig": "00"}', "version"),
-        (b"\xff\xfe not utf-8", "JSON"),
-    ],
-    ids=["truncated", "array", "empty-batch", "not-utf8"],
-)
-def test_malformed_body_is_422(service_url: str, body: bytes, field: str, stored: Stored) -> None:
-    response = post(service_url, body)
-    assert response.status_code == 422
-    assert field in response.json()["detail"]
+MALFORMED: dict[str, tuple[bytes, str]] = {
+    "truncated": (b'{"batch": {"v": 1,', "JSON"),
+    "array": (b"[1, 2, 3]", "batch"),
+    "empty-batch": (b'{"batch": {}, "sig": "00"}', "version"),
+    "not-utf8": (b"\xff\xfe not utf-8", "JSON"),
+}
+
+
+def test_malformed_body_is_422(service_url: str, subtests: pytest.Subtests, stored: Stored) -> None:
+    for name, (body, field) in MALFORMED.items():
+        with subtests.test(name):
+            response = post(service_url, body)
+            assert response.status_code == 422
+            assert field in response.json()["detail"]
     assert stored() == (0, 0)
 
 
-@pytest.mark.parametrize(
-    ("change", "field"),
-    [
-        (lambda o: o["batch"].pop("seq"), "seq"),
-        (lambda o: o["batch"].__setitem__("seq", -1), "seq"),
-        (lambda o: o["batch"].__setitem__("seq", "7"), "seq"),
-        (lambda o: o["batch"].__setitem__("n", 51), "cols.time_ns"),
-        (lambda o: o["batch"]["cols"].__setitem__("rpm", ["x"] * 50), "cols.rpm"),
-        (lambda o: o["batch"]["cols"].__setitem__("boost_kpa", [1] * 50), "boost_kpa"),
-        (lambda o: o.__setitem__("sig", "zz"), "sig"),
-        (lambda o: o["batch"].__setitem__("pub", "02"), "pub"),
-        (lambda o: o["batch"].__setitem__("v", 2), "version"),
-    ],
-    ids=["no-seq", "negative-seq", "string-seq", "wrong-n", "rpm-strings", "unknown-column", "sig", "pub", "v2"],
-)
+SCHEMA_VIOLATIONS: dict[str, tuple[Callable[[dict[str, Any]], object], str]] = {
+    "no-seq": (lambda o: o["batch"].pop("seq"), "seq"),
+    "negative-seq": (lambda o: o["batch"].__setitem__("seq", -1), "seq"),
+    "string-seq": (lambda o: o["batch"].__setitem__("seq", "7"), "seq"),
+    "wrong-n": (lambda o: o["batch"].__setitem__("n", 51), "cols.time_ns"),
+    "rpm-strings": (lambda o: o["batch"]["cols"].__setitem__("rpm", ["x"] * 50), "cols.rpm"),
+    "unknown-column": (lambda o: o["batch"]["cols"].__setitem__("boost_kpa", [1] * 50), "boost_kpa"),
+    "sig": (lambda o: o.__setitem__("sig", "zz"), "sig"),
+    "pub": (lambda o: o["batch"].__setitem__("pub", "02"), "pub"),
+    "v2": (lambda o: o["batch"].__setitem__("v", 2), "version"),
+}
+
+
 def test_schema_violation_is_422_naming_the_field(
-    service_url: str, device: DeviceKey, make_batch: MakeBatch, change: Any, field: str, stored: Stored
+    service_url: str, device: DeviceKey, make_batch: MakeBatch, subtests: pytest.Subtests, stored: Stored
 ) -> None:
-    response = post(service_url, _edit(make_batch(device, 1), change))
-    assert response.status_code == 422, response.text
-    assert field in response.json()["detail"]
+    signed = make_batch(device, 1)
+    for name, (change, field) in SCHEMA_VIOLATIONS.items():
+        with subtests.test(name):
+            response = post(service_url, _edit(signed, change))
+            assert response.status_code == 422, response.text
+            assert field in response.json()["detail"]
     assert stored() == (0, 0)
 
 
-@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "1.5", "1e3"])
 def test_non_finite_or_float_value_is_422(
-    service_url: str, device: DeviceKey, make_batch: MakeBatch, token: str, stored: Stored
+    service_url: str, device: DeviceKey, make_batch: MakeBatch, subtests: pytest.Subtests, stored: Stored
 ) -> None:
-    body = json.dumps(_wire(make_batch(device, 1)))
-    head, tail = body.split('"rpm": [', 1)
-    body = head + f'"rpm": [{token}' + tail[tail.index(",") :]  # replaces the first value
-    response = post(service_url, body.encode())
-    assert response.status_code == 422
-    assert "float" in response.json()["detail"]
+    wire = json.dumps(_wire(make_batch(device, 1)))
+    head, tail = wire.split('"rpm": [', 1)
+    for token in ("NaN", "Infinity", "-Infinity", "1.5", "1e3"):
+        with subtests.test(token):
+            body = head + f'"rpm": [{token}' + tail[tail.index(",") :]  # replaces the first value
+            response = post(service_url, body.encode())
+            assert response.status_code == 422
+            assert "float" in response.json()["detail"]
     assert stored() == (0, 0)
 
 
