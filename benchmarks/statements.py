@@ -11,6 +11,7 @@ the scoring service's synthetic portfolio. Then, in the same run:
 - **baseline**: the bare I/O of billing the same month: per policy, read its month's scores and
   insert one statement row with a fixed price, one transaction per policy.
 
+The two run in alternating chunks (`--rounds`), so a change in machine load affects both alike.
 Prints total time, per-policy cost and the ratio statements / baseline. Charging on chain is not
 included (one escrow transaction per statement; see `benchmarks/chain_costs.py`).
 Run: `.venv/bin/python benchmarks/statements.py [--policies 10000] [--database-url URL]`.
@@ -126,36 +127,41 @@ def run_baseline(session: Session, policy_ids: list[int], month: date) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--policies", type=int, default=10_000)
-    parser.add_argument("--database-url", default="")
+    parser.add_argument("--rounds", type=int, default=10, help="Alternating chunks, so load changes hit both sides")
+    parser.add_argument("--database-url", default="", help="With `{}`, replaced by statements/baseline")
     args = parser.parse_args()
+    n = args.policies
     with tempfile.TemporaryDirectory() as tmp:
-        urls = (
-            [args.database_url.replace("{}", "statements"), args.database_url.replace("{}", "baseline")]
-            if args.database_url
-            else [f"sqlite:///{tmp}/statements.sqlite3", f"sqlite:///{tmp}/baseline.sqlite3"]
-        )
+        urls = {
+            name: args.database_url.replace("{}", name) if args.database_url else f"sqlite:///{tmp}/{name}.sqlite3"
+            for name in ("statements", "baseline")
+        }
         last_month, _end, _ns = _months()
         portfolio = synthetic_portfolio(3000, seed=7)
         model = fit_risk_model(portfolio.features, portfolio.exposure, portfolio.claim_count, version=1,
                                amount=portfolio.amount)
-        timings = {}
-        for name, url in zip(("statements", "baseline"), urls, strict=True):
+        engines = {name: make_engine(url) for name, url in urls.items()}
+        sessions, admins, ids = {}, {}, []
+        for name, url in urls.items():
             migrations.upgrade(url)
-            engine = make_engine(url)
-            with make_session_factory(engine)() as session:
-                built = time.perf_counter()
-                policy_ids, admin = build_portfolio(session, args.policies)
-                print(f"{name}: portfolio of {len(policy_ids)} policies built in {time.perf_counter() - built:.1f} s",
-                      file=sys.stderr)
-                if name == "statements":
-                    timings[name] = run_statements(session, admin, policy_ids, last_month, model)
-                    issued = session.query(Statement).count()
-                    assert issued == len(policy_ids), f"{issued} statements for {len(policy_ids)} policies"
-                else:
-                    timings[name] = run_baseline(session, policy_ids, last_month)
-            engine.dispose()
-    n = args.policies
-    print(f"statement generation, {n} policies, {TRIPS_PER_POLICY} scored trips each, {urls[0].split(':')[0]}")
+            sessions[name] = make_session_factory(engines[name])()
+            built = time.perf_counter()
+            ids, admins[name] = build_portfolio(sessions[name], n)
+            print(f"{name}: {n} policies built in {time.perf_counter() - built:.1f} s", file=sys.stderr)
+        timings = {"statements": 0.0, "baseline": 0.0}
+        chunk = -(-n // args.rounds)
+        for first in range(0, n, chunk):
+            part = ids[first:first + chunk]
+            timings["statements"] += run_statements(sessions["statements"], admins["statements"], part, last_month,
+                                                    model)
+            timings["baseline"] += run_baseline(sessions["baseline"], part, last_month)
+        issued = sessions["statements"].query(Statement).count()
+        assert issued == n, f"{issued} statements for {n} policies"
+        for name in urls:
+            sessions[name].close()
+            engines[name].dispose()
+    print(f"statement generation, {n} policies, {TRIPS_PER_POLICY} scored trips each, "
+          f"{urls['statements'].split(':')[0]}, {args.rounds} alternating rounds")
     print(f"{'':12}{'total s':>10}{'per policy ms':>16}")
     for name in ("statements", "baseline"):
         print(f"{name:12}{timings[name]:>10.2f}{timings[name] / n * 1000:>16.3f}")
