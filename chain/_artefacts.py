@@ -1,9 +1,14 @@
 """The three NEOT contracts: their neo3-boa sources and the compiled artefacts committed next to them.
 
 Deployment uses the committed `.nef` and `.manifest.json`; `compile_contract` rebuilds them from the
-source so a test can prove the two match byte for byte. neo3-boa stamps the short git commit of the
-current directory into the NEF compiler field, so the compiler runs in an empty temporary directory
-outside any repository: the output then depends on the source and the compiler version only.
+source so a test can prove the two match byte for byte. Two quirks of neo3-boa 1.5 are neutralised
+so that the output depends on the source and the compiler version only:
+
+- it stamps the short git commit of the current directory into the NEF compiler field, so the
+  compiler runs in an empty temporary directory outside any repository;
+- it collects a contract's events in a set of objects, so their order in the manifest follows
+  memory addresses and changes from run to run; the events are sorted by name afterwards (their
+  order carries no meaning in a manifest).
 """
 
 import json
@@ -71,8 +76,9 @@ def compile_contract(name: ContractName, out_dir: Path) -> CompiledContract:
             capture_output=True,
             text=True,
         )
-    return CompiledContract(
-        name=name,
-        nef=nef_path.read_bytes(),
-        manifest=(out_dir / f"{name}.manifest.json").read_bytes(),
-    )
+    manifest_path = out_dir / f"{name}.manifest.json"
+    manifest = json.loads(manifest_path.read_bytes())
+    manifest["abi"]["events"].sort(key=lambda event: event["name"])
+    # the same layout neo3-boa writes (json.dumps with indent=4), only the event order changes
+    manifest_path.write_text(json.dumps(manifest, indent=4))
+    return CompiledContract(name=name, nef=nef_path.read_bytes(), manifest=manifest_path.read_bytes())
