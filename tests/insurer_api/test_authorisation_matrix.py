@@ -105,6 +105,12 @@ CASES: list[Case] = [
         expect(404, driver_a=None),
         note="only the key's owner may revoke it; for anyone else it does not exist",
     ),
+    Case(
+        "GET",
+        "/v1/proofs/{premium_statement}/{statement_a}",
+        expect(200, insurer_b=404, driver_b=404, shop_a=404, shop_b=404),
+        note="a proof is authorised like the record it proves (statements are committed when issued)",
+    ),
     # Payments and repair. A 503 proves the caller got past authorisation: this world has no chain.
     Case("GET", "/v1/policies/{policy_a}/deposit", A_SIDE),
     Case(
@@ -165,8 +171,12 @@ def _seed_api_key(world: World) -> None:
     world.ids["api_key_a"] = created["id"]
 
 
+# Path segments that are names rather than ids, so rows keep the `{…}` shape of the OpenAPI paths.
+PATH_NAMES = {"premium_statement": "premium_statement"}
+
+
 def _call(world: World, case: Case, actor: str) -> int:
-    path = case.path.format(**world.ids)
+    path = case.path.format(**world.ids, **PATH_NAMES)
     kwargs: dict[str, Any] = {}
     if case.body is not None:
         kwargs["json"] = case.body(world)
