@@ -22,7 +22,7 @@ from insurer_api.payments._chain import JOB_LOCKED, ChainEvent, EscrowGateway
 from insurer_api.payments._ledger import balances, deposit_account, job_account, wallet_account
 from insurer_api.payments._premiums import period_number, policy_chain_id
 from insurer_api.payments._service import IN_FLIGHT, PaymentKind, Plan, finish, record_observed
-from models import Insurer, JobState, Payment, PaymentState, Policy, RepairJob, RepairShop, Statement
+from models import Insurer, Payment, PaymentState, Policy, RepairJob, Statement
 
 __all__ = ["Action", "Difference", "ReconcileReport", "reconcile"]
 
@@ -124,28 +124,13 @@ def _sync_records(session: Session, report: ReconcileReport) -> None:
     confirmed is paid (amounts from the payment's plan), whose refund was confirmed is refunded;
     a lock that was voided or failed leaves the job failed. A statement points at its charge.
     """
+    # repair depends on payments, not the other way round: its job bookkeeping is reached lazily
+    from insurer_api.repair._service import sync_jobs
+
+    for job_id, before, after in sync_jobs(session):
+        report.actions.append(Action(f"repair job {job_id}", f"{before.value} → {after.value}"))
     payments = {p.idempotency_key: p for p in session.scalars(select(Payment).where(
-        Payment.state.in_((PaymentState.CONFIRMED, PaymentState.VOID, PaymentState.FAILED))))}
-    for job in session.scalars(select(RepairJob).where(RepairJob.state.in_(
-            (JobState.ASSIGNED, JobState.COMPLETED, JobState.FAILED)))):
-        lock = payments.get(f"job:{job.id}:lock")
-        release = payments.get(f"job:{job.id}:release")
-        refund = payments.get(f"job:{job.id}:refund")
-        before = job.state
-        if job.state is JobState.ASSIGNED and lock is not None:
-            job.state = JobState.LOCKED if lock.state is PaymentState.CONFIRMED else JobState.FAILED
-        elif job.state is JobState.COMPLETED and release is not None and release.state is PaymentState.CONFIRMED:
-            plan = Plan.from_json(release.plan)
-            shop = session.get(RepairShop, job.shop_id) if job.shop_id is not None else None
-            job.state = JobState.PAID
-            job.shop_amount = plan.destinations.get(wallet_account(shop.neo_address), 0) if shop else None
-            job.royalty_amount = (
-                plan.destinations.get(wallet_account(job.royalty_address), 0) if job.royalty_address else None
-            )
-        elif job.state is JobState.FAILED and refund is not None and refund.state is PaymentState.CONFIRMED:
-            job.state = JobState.REFUNDED
-        if job.state is not before:
-            report.actions.append(Action(f"repair job {job.id}", f"{before.value} → {job.state.value}"))
+        Payment.idempotency_key.startswith("premium:"), Payment.state == PaymentState.CONFIRMED))}
     for statement in session.scalars(select(Statement).where(Statement.payment_id.is_(None))):
         key = f"premium:{statement.policy_id}:{period_number(statement.period_start)}"
         charge = payments.get(key)

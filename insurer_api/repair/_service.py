@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from insurer_api.payments import (
+    IN_FLIGHT,
     ChainEvent,
     ChainRefusedError,
     EscrowGateway,
@@ -31,7 +32,7 @@ from insurer_api.payments import (
     wallet_account,
 )
 from insurer_api.repair._errors import InvalidRepairError, JobStateError
-from insurer_api.repair._evaluation import split_payout
+from insurer_api.repair._evaluation import SENIOR_SHOP_SHARE, split_payout
 from insurer_api.repair._negotiation import (
     Candidate,
     EscrowEvent,
@@ -51,12 +52,14 @@ __all__ = [
     "candidates",
     "escrow_events",
     "fail",
+    "mark_paid",
     "negotiation_snapshot",
     "open_job",
     "register_shop",
     "report_trouble_codes",
     "service_for_dtc",
     "submit_invoice",
+    "sync_jobs",
 ]
 
 _log = structlog.get_logger(__name__)
@@ -284,66 +287,126 @@ async def approve(session: Session, gateway: EscrowGateway, *, job: RepairJob, r
 
 
 async def _evaluate(session: Session, gateway: EscrowGateway, job: RepairJob) -> None:
-    """Evaluation: the split the shop's on-chain record earns, paid by one escrow `release`."""
+    """Evaluation: the split the shop's on-chain record earns, paid by one escrow `release`.
+
+    A release already under way (sent before a crash, say) is finished with its own split, not
+    recomputed: the shop's record may have grown since, but the transaction is already signed.
+    """
     assert job.invoice_amount is not None and job.shop_id is not None and job.royalty_address is not None
     shop = session.get(RepairShop, job.shop_id)
     policy = session.get(Policy, job.policy_id)
     assert shop is not None and policy is not None
     insurer = session.get(Insurer, policy.insurer_id)
     assert insurer is not None
-    records, _ = await _records(gateway)
-    split = split_payout(
-        invoice_amount=job.invoice_amount,
-        authorised_amount=job.authorised_amount,
-        record=records.get(shop.neo_address, TrackRecord()),
+    key = f"job:{job.id}:release"
+    live = session.scalar(
+        select(Payment).where(Payment.idempotency_key == key, Payment.state.in_((*IN_FLIGHT, PaymentState.CONFIRMED)))
     )
-    destinations = {
-        wallet_account(shop.neo_address): split.shop_amount,
-        wallet_account(job.royalty_address): split.royalty_amount,
-        wallet_account(insurer.neo_address): split.insurer_refund,
-    }
+    if live is not None:
+        plan = Plan.from_json(live.plan)
+        shop_amount = plan.destinations.get(wallet_account(shop.neo_address), 0)
+        royalty_amount = plan.destinations.get(wallet_account(job.royalty_address), 0)
+    else:
+        records, _ = await _records(gateway)
+        split = split_payout(
+            invoice_amount=job.invoice_amount,
+            authorised_amount=job.authorised_amount,
+            record=records.get(shop.neo_address, TrackRecord()),
+        )
+        shop_amount, royalty_amount = split.shop_amount, split.royalty_amount
+        plan = Plan(
+            source=job_account(job.chain_job_id),
+            destinations={
+                wallet_account(shop.neo_address): split.shop_amount,
+                wallet_account(job.royalty_address): split.royalty_amount,
+                wallet_account(insurer.neo_address): split.insurer_refund,
+            },
+        )
     royalty_address = job.royalty_address
     payment = await execute(
         session,
         gateway,
-        key=f"job:{job.id}:release",
+        key=key,
         kind=PaymentKind.JOB_RELEASE,
-        plan=Plan(source=job_account(job.chain_job_id), destinations=destinations),
+        plan=plan,
         prepare=lambda: gateway.prepare_release(
             insurer=insurer.neo_address,
             job_id=job.chain_job_id.encode(),
             shop=shop.neo_address,
-            shop_amount=split.shop_amount,
+            shop_amount=shop_amount,
             royalty_account=royalty_address,
-            royalty_amount=split.royalty_amount,
+            royalty_amount=royalty_amount,
         ),
     )
     if payment.state is PaymentState.CONFIRMED:
-        job.state = JobState.PAID
-        job.shop_amount = split.shop_amount
-        job.royalty_amount = split.royalty_amount
-        job.outcome_reason = (
-            f"{job.outcome_reason or 'completed'}; {'senior' if split.senior else 'new or weaker'} shop "
-            f"paid {split.shop_amount}, royalty {split.royalty_amount}, returned {split.insurer_refund}"
-        )
-        # the payout becomes a Merkle leaf in the same transaction, provable on NEO once anchored
-        payout = {
-            "type": "repair_payout",
-            "job_id": job.id,
-            "chain_job_id": job.chain_job_id,
-            "service": job.service,
-            "shop_address": shop.neo_address,
-            "invoice_amount": job.invoice_amount,
-            "shop_amount": split.shop_amount,
-            "royalty_amount": split.royalty_amount,
-            "insurer_refund": split.insurer_refund,
-            "senior_shop": split.senior,
-            "tx": payment.intended_tx,
-        }
-        commit_record(session, record_type=RecordType.REPAIR_PAYOUT, record_id=job.id, record=payout)
+        mark_paid(session, job=job, payment=payment)
     else:
         job.outcome_reason = f"payout {payment.state.value}: {payment.error}"
     session.commit()
+
+
+def mark_paid(session: Session, *, job: RepairJob, payment: Payment) -> None:
+    """Record a confirmed release on the job, and commit the payout as a Merkle leaf in the same
+    transaction (provable on NEO once anchored). Called by Evaluation and by reconciliation."""
+    shop = session.get(RepairShop, job.shop_id)
+    assert shop is not None and job.royalty_address is not None and job.invoice_amount is not None
+    plan = Plan.from_json(payment.plan)
+    shop_amount = plan.destinations.get(wallet_account(shop.neo_address), 0)
+    royalty_amount = plan.destinations.get(wallet_account(job.royalty_address), 0)
+    refund = job.authorised_amount - shop_amount - royalty_amount
+    senior = shop_amount * SENIOR_SHOP_SHARE.denominator >= job.invoice_amount * SENIOR_SHOP_SHARE.numerator
+    job.state = JobState.PAID
+    job.shop_amount = shop_amount
+    job.royalty_amount = royalty_amount
+    job.outcome_reason = (
+        f"{job.outcome_reason or 'completed'}; {'senior' if senior else 'new or weaker'} shop "
+        f"paid {shop_amount}, royalty {royalty_amount}, returned {refund}"
+    )
+    payout = {
+        "type": "repair_payout",
+        "job_id": job.id,
+        "chain_job_id": job.chain_job_id,
+        "service": job.service,
+        "shop_address": shop.neo_address,
+        "invoice_amount": job.invoice_amount,
+        "shop_amount": shop_amount,
+        "royalty_amount": royalty_amount,
+        "insurer_refund": refund,
+        "senior_shop": senior,
+        "tx": payment.intended_tx,
+    }
+    commit_record(session, record_type=RecordType.REPAIR_PAYOUT, record_id=job.id, record=payout)
+
+
+def sync_jobs(session: Session) -> list[tuple[int, JobState, JobState]]:
+    """Bring jobs up to date with payments settled outside their request (reconciliation after a
+    crash): lock confirmed → locked, lock voided or failed → failed, release confirmed → paid,
+    refund confirmed → refunded. Returns (job id, before, after) for each change; commits."""
+    payments = {
+        p.idempotency_key: p
+        for p in session.scalars(
+            select(Payment).where(
+                Payment.idempotency_key.startswith("job:"),
+                Payment.state.in_((PaymentState.CONFIRMED, PaymentState.VOID, PaymentState.FAILED)),
+            )
+        )
+    }
+    changed = []
+    for job in session.scalars(
+        select(RepairJob).where(RepairJob.state.in_((JobState.ASSIGNED, JobState.COMPLETED, JobState.FAILED)))
+    ):
+        lock, release, refund = (payments.get(f"job:{job.id}:{step}") for step in ("lock", "release", "refund"))
+        before = job.state
+        if job.state is JobState.ASSIGNED and lock is not None:
+            job.state = JobState.LOCKED if lock.state is PaymentState.CONFIRMED else JobState.FAILED
+        elif job.state is JobState.COMPLETED and release is not None and release.state is PaymentState.CONFIRMED:
+            mark_paid(session, job=job, payment=release)
+        elif job.state is JobState.FAILED and refund is not None and refund.state is PaymentState.CONFIRMED:
+            job.state = JobState.REFUNDED
+        if job.state is not before:
+            changed.append((job.id, before, job.state))
+    session.commit()
+    return changed
 
 
 def _locked(session: Session, job: RepairJob) -> bool:
