@@ -189,8 +189,9 @@ def _start_server(database_url: str) -> tuple[subprocess.Popen[bytes], str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--batches", type=int, default=100, help="batches per round")
-    parser.add_argument("--samples", type=int, default=1000, help="samples per batch")
+    parser.add_argument("--batches", type=int, default=40, help="batches per round")
+    # The agent's default `max_batch_samples`: what it sends while catching up after a drive.
+    parser.add_argument("--samples", type=int, default=3000, help="samples per batch")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the best of each is kept")
     parser.add_argument("--clients", type=int, default=2, help="parallel HTTP connections")
     parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from protocol import encode_signal
 from scoring_service.api_deps import SessionFactoryDep
@@ -65,6 +66,9 @@ async def post_batch(request: Request, factory: SessionFactoryDep, limits: Inges
             max_bytes=limits.max_body_bytes,
         )
         ack = await run_in_threadpool(accept_batch, factory, body, limits=limits)
+    except ClientDisconnect:
+        # The device went away mid-upload; nothing was stored and nobody reads this answer.
+        return Response(status_code=400)
     except StorageBusyError as exc:
         return JSONResponse(
             {"detail": exc.message, "field": None},
