@@ -66,6 +66,7 @@ from protocol._signals import (
     signal_from_json,
     signal_to_json,
 )
+from protocol._trouble import TROUBLE_CODES_PATH, sign_trouble_codes, trouble_codes_message
 
 __all__ = [
     "FIELDS",
@@ -76,6 +77,7 @@ __all__ = [
     "MAX_WIRE_INT",
     "PROOF_VERSION",
     "SALT_BYTES",
+    "TROUBLE_CODES_PATH",
     "WIRE_VERSION",
     "Ack",
     "Anchor",
@@ -121,8 +123,10 @@ __all__ = [
     "record_leaf",
     "root_from_audit_path",
     "sign_batch",
+    "sign_trouble_codes",
     "signal_from_json",
     "signal_to_json",
+    "trouble_codes_message",
     "verify",
     "verify_batch",
     "verify_inclusion",

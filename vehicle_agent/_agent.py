@@ -24,6 +24,7 @@ from vehicle_agent._config import AgentConfig
 from vehicle_agent._errors import BufferError
 from vehicle_agent._identity import load_key_file
 from vehicle_agent._sampler import Sampler
+from vehicle_agent._troublecodes import TroubleCodeReporter
 from vehicle_agent._uplink import Uplink
 from vehicle_agent.adapters import Adapter, AdapterError, create_adapter
 
@@ -81,8 +82,22 @@ class Agent:
             max_backoff_s=config.server.max_backoff_s,
             client=client,
         )
+        self._owned_client: httpx.Client | None = None
+        self.trouble_codes = TroubleCodeReporter(
+            adapters=self.adapters,
+            key=self.key,
+            buffer=self.buffer,
+            server_url=config.server.url,
+            client=client or self._reporter_client(config.server.timeout_s),
+            interval_s=config.agent.trouble_code_interval_s,
+        )
         self._stop = threading.Event()
         self._wake_uplink = threading.Event()
+
+    def _reporter_client(self, timeout_s: float) -> httpx.Client:
+        """The trouble-code reporter's own connection, closed when the agent stops."""
+        self._owned_client = httpx.Client(timeout=timeout_s)
+        return self._owned_client
 
     def _store(self, sample: Sample) -> None:
         """Keep a sample; when the disk refuses, the sample is not taken (logged once per outage)
@@ -211,8 +226,10 @@ class Agent:
             target=self.uplink.run, args=(self._stop,), kwargs={"wake": self._wake_uplink}, name="uplink", daemon=True
         )
         health = threading.Thread(target=self._health_loop, name="health", daemon=True)
+        trouble = threading.Thread(target=self.trouble_codes.run, args=(self._stop,), name="trouble-codes", daemon=True)
         uplink.start()
         health.start()
+        trouble.start()
         try:
             self.sampler.run()
             if until_drained:
@@ -227,6 +244,9 @@ class Agent:
             self.stop()
             uplink.join(timeout=30)
             health.join(timeout=5)
+            trouble.join(timeout=30)
+            if self._owned_client is not None:
+                self._owned_client.close()
             with contextlib.suppress(BufferError):  # a full disk keeps the previous snapshot
                 self.buffer.set_state("health", self._snapshot())
             self.uplink.close()

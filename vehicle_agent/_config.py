@@ -7,6 +7,7 @@
     upload_interval_s = 30           # likewise
     max_buffer_samples = 2000000     # cap on samples held offline (~200 MB); oldest dropped beyond
     max_batch_samples = 3000
+    trouble_code_interval_s = 60     # how often the car's trouble codes are read (changes are reported)
 
     [server]
     url = "http://127.0.0.1:8000"
@@ -43,6 +44,7 @@ class AgentSection(_Strict):
     upload_interval_s: float = Field(default=30.0, gt=0, le=86_400)
     max_buffer_samples: int = Field(default=2_000_000, ge=1)
     max_batch_samples: int = Field(default=3000, ge=1, le=MAX_BATCH_SAMPLES)
+    trouble_code_interval_s: float = Field(default=60.0, gt=0, le=86_400)
 
 
 class ServerSection(_Strict):

@@ -61,7 +61,7 @@ from insurer_api.repair._schemas import (
     TroubleCodeReport,
 )
 from models import Device, JobState, Policy, PolicyStatus, RepairJob, RepairShop, Role, User, Vehicle
-from protocol import canonical_json, verify_signature
+from protocol import trouble_codes_message, verify_signature
 
 __all__ = ["DTC_AUTHORISED_AMOUNT", "job_visible", "router"]
 
@@ -221,7 +221,7 @@ def post_trouble_codes(body: TroubleCodeReport, idempotency_key: IdempotencyKey,
                        request: Request) -> Response:
     """Signed by the device key (no bearer token): new codes open jobs, vanished codes verify completion."""
     device = session.scalar(select(Device).where(Device.neo_address == body.device))
-    signed = canonical_json({"codes": list(body.codes), "device": body.device, "sent_ns": body.sent_ns})
+    signed = trouble_codes_message(body.device, body.codes, body.sent_ns)
     if device is None or not verify_signature(device.public_key, bytes.fromhex(body.signature), signed):
         raise AuthenticationError("the report is not signed by a registered device key")
     if abs(time.time_ns() - body.sent_ns) > REPORT_WINDOW_NS:
