@@ -24,6 +24,7 @@ from insurer_api.payments._errors import (
     RequestInProgressError,
     UnknownSignerError,
 )
+from insurer_api.payments._idempotency import StoredResponse, idempotent, request_fingerprint
 from insurer_api.payments._ledger import (
     account,
     balance,
@@ -62,6 +63,7 @@ __all__ = [
     "Plan",
     "PreparedTx",
     "RequestInProgressError",
+    "StoredResponse",
     "TxOutcome",
     "UnknownSignerError",
     "account",
@@ -70,12 +72,14 @@ __all__ = [
     "deposit_account",
     "execute",
     "finish",
+    "idempotent",
     "install_from_deployment",
     "install_payments",
     "job_account",
     "pending_account",
     "post",
     "record_observed",
+    "request_fingerprint",
     "settle",
     "wallet_account",
 ]
