@@ -1,7 +1,8 @@
 """A payer process that dies mid-payment, for the crash-recovery tests (a FAULT INJECTION).
 
-Run as `python crash_payer.py <stage> [charge|lock]` with the inputs in environment variables. It
-charges one statement (or opens one repair job, which locks its authorisation) through the real
+Run as `python crash_payer.py <stage> [charge|lock|release]` with the inputs in environment variables. It
+charges one statement (or opens a repair job, which locks its authorisation, or approves one,
+which releases the payout) through the real
 payment code, but its gateway kills its own process with SIGKILL at
 `<stage>`: `before-send` (intent committed, nothing sent) or `after-send` (the node has the
 transaction, the payment is not confirmed). Nothing runs after the kill: no cleanup, no commit.
@@ -17,8 +18,8 @@ from neo3.wallet.account import Account
 
 from insurer_api.payments import EscrowGateway
 from insurer_api.payments._premiums import charge_statement
-from insurer_api.repair._service import open_job
-from models import Policy, Statement, make_engine, make_session_factory
+from insurer_api.repair._service import approve, open_job
+from models import Policy, RepairJob, Statement, make_engine, make_session_factory
 
 
 class DyingGateway(EscrowGateway):
@@ -46,7 +47,11 @@ def main() -> None:
     gateway.stage = sys.argv[1]
     engine = make_engine(env["CRASH_DATABASE_URL"])
     with make_session_factory(engine)() as session:
-        if sys.argv[2:] == ["lock"]:
+        if sys.argv[2:] == ["release"]:
+            job = session.get(RepairJob, int(env["CRASH_JOB_ID"]))
+            assert job is not None
+            asyncio.run(approve(session, gateway, job=job, reason="approved by the insurer"))
+        elif sys.argv[2:] == ["lock"]:
             policy = session.get(Policy, int(env["CRASH_POLICY_ID"]))
             assert policy is not None
             asyncio.run(open_job(session, gateway, policy=policy, service="dtc:P0301", authorised_amount=10**9,

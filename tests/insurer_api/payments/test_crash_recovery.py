@@ -21,7 +21,8 @@ from insurer_api.payments import (
 )
 from insurer_api.payments._premiums import charge_statement, record_deposit
 from insurer_api.payments._reconcile import reconcile
-from models import JobState, Payment, Policy, RepairJob, Statement
+from insurer_api.repair._service import open_job, submit_invoice
+from models import Commitment, JobState, Payment, Policy, RepairJob, Statement
 
 pytestmark = [pytest.mark.chain]
 
@@ -43,6 +44,7 @@ def _crash(
         "CRASH_STATEMENT_ID": str(statement_id),
         "CRASH_POLICY_ID": str(money.policy_id),
         "CRASH_ROYALTY": money.royalty,
+        "CRASH_JOB_ID": os.environ.get("CRASH_JOB_ID", "0"),
     }
     proc = subprocess.run(
         [sys.executable, str(PAYER), stage, action], env=env, capture_output=True, timeout=120, check=False
@@ -138,3 +140,30 @@ def test_killed_job_opening_is_locked_by_reconciliation(money: MoneyWorld, migra
         assert balance(session, job_account(job.chain_job_id)) == 10**9
         on_chain = money.run(money.gateway.job(job.chain_job_id.encode()))
         assert on_chain is not None and (on_chain.amount, on_chain.shop) == (10**9, shop.neo_address)
+
+
+def test_killed_payout_is_paid_once_by_reconciliation(
+    money: MoneyWorld, migrated_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with money.factory() as session:
+        shop = money.add_shop(session)
+        policy = session.get(Policy, money.policy_id)
+        assert policy is not None
+        job = money.run(open_job(session, money.gateway, policy=policy, service="dtc:P0301",
+                                 authorised_amount=50 * NEOT, opened_by="dtc", royalty_address=money.royalty))
+        money.run(submit_invoice(session, money.gateway, job=job, amount=40 * NEOT))
+        job_id = job.id
+    monkeypatch.setenv("CRASH_JOB_ID", str(job_id))
+    _crash(money, migrated_url, 0, "after-send", valid_blocks=600, action="release")
+    with money.factory() as session:
+        job = session.get(RepairJob, job_id)
+        assert job is not None and job.state is JobState.COMPLETED  # verified, but the payout is in flight
+        report = money.run(reconcile(session, money.gateway))
+        assert [a.result for a in report.actions] == ["intended → confirmed", "completed → paid"]
+        assert report.differences == []
+        session.refresh(job)
+        assert (job.state, job.shop_amount, job.royalty_amount) == (JobState.PAID, 36 * NEOT, 4 * NEOT)
+        payouts = session.query(Commitment).filter(Commitment.record_type == "repair_payout")
+        assert [c.record_id for c in payouts] == [job_id]
+    assert money.run(money.gateway.balance_of(shop.neo_address)) == 36 * NEOT
+    assert money.run(money.gateway.balance_of(money.royalty)) == 4 * NEOT
