@@ -1,5 +1,7 @@
 """`money`: a fresh funded insurer on the shared test chain over a migrated database (both backends)."""
 
+from collections.abc import Iterator
+
 import pytest
 from money_world import MoneyWorld, build_money_world
 
@@ -8,8 +10,7 @@ from tests.chain_fixtures import DeployedChain
 
 
 @pytest.fixture
-def money(neot_chain: DeployedChain, migrated_url: str) -> MoneyWorld:
+def money(neot_chain: DeployedChain, migrated_url: str) -> Iterator[MoneyWorld]:
     engine = make_engine(migrated_url)
-    world = build_money_world(neot_chain, make_session_factory(engine))
-    yield world  # type: ignore[misc]
+    yield build_money_world(neot_chain, make_session_factory(engine))
     engine.dispose()
