@@ -17,6 +17,7 @@ is the highest stored seq, and every Ack carries it together with the device's p
 Configure, which stays pending until a batch's StatusReport names its `config_id`.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import repeat
@@ -225,9 +226,9 @@ def _insert_samples(conn: Connection, *, batch_id: int, device_id: int, batch: D
         cursor.close()
 
 
-def _scaled(column: list[int | None], scale: int) -> list[float | int | None]:
+def _scaled(column: list[int | None], scale: int) -> Sequence[float | int | None]:
     if scale == 1:
-        return list(column)
+        return column
     return [None if v is None else v / scale for v in column]
 
 
