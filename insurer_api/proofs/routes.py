@@ -24,6 +24,39 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["proofs"])
 
+_HEX32 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+# The document `protocol.Proof.to_json` writes and `neot verify` reads, for the OpenAPI document.
+PROOF_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["version", "record", "salt", "leaf_index", "tree_size", "audit_path", "root", "epoch", "anchor"],
+    "properties": {
+        "version": {"const": 1},
+        "record": {"type": "object", "required": ["type"], "description": "The committed record, canonical JSON"},
+        "salt": _HEX32,
+        "leaf_index": {"type": ["integer", "null"], "minimum": 0},
+        "tree_size": {"type": ["integer", "null"], "minimum": 1},
+        "audit_path": {"type": "array", "items": _HEX32, "description": "Sibling hashes, leaf to root"},
+        "root": {"oneOf": [_HEX32, {"type": "null"}]},
+        "epoch": {"type": ["integer", "null"], "minimum": 0},
+        "anchor": {
+            "oneOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "required": ["network_magic", "contract", "tx", "block"],
+                    "properties": {
+                        "network_magic": {"type": "integer"},
+                        "contract": {"type": "string", "pattern": "^0x[0-9a-f]{40}$"},
+                        "tx": {"type": "string", "pattern": "^0x[0-9a-f]{64}$"},
+                        "block": {"type": "integer", "minimum": 0},
+                    },
+                },
+            ]
+        },
+        "state": {"const": "pending", "description": "Present only while the epoch is not anchored"},
+    },
+}
+
 
 def _authorise(session: Session, user: User, record_type: RecordType, record_id: int) -> None:
     """404 unless `user` may read the record the proof is about."""
@@ -57,7 +90,10 @@ def _authorise(session: Session, user: User, record_type: RecordType, record_id:
 @router.get(
     "/proofs/{record_type}/{record_id}",
     dependencies=[require_role(Role.ADMIN, Role.INSURER, Role.DRIVER, Role.REPAIR_SHOP)],
-    responses={404: {"description": "No such record, not visible to the caller, or not committed yet"}},
+    responses={
+        200: {"description": "The proof document", "content": {"application/json": {"schema": PROOF_SCHEMA}}},
+        404: {"description": "No such record, not visible to the caller, or not committed yet"},
+    },
 )
 def get_proof(
     record_type: RecordType, record_id: ObjectId, session: SessionDep, user: CurrentUser, request: Request

@@ -3,8 +3,10 @@ anchored, then a document whose path leads to the epoch root."""
 
 from datetime import UTC, datetime, timedelta
 
-from api_world import World
+import jsonschema
+from api_world import World, add_scored_trip
 
+from insurer_api.proofs.routes import PROOF_SCHEMA
 from models import RepairJob, session_scope
 from protocol import Proof, RecordType, verify_inclusion
 from scoring_service.anchoring import EpochPolicy, close_due_epoch, commit_record
@@ -49,10 +51,12 @@ def test_proofs_are_served_to_whoever_may_read_the_record_and_bad_requests_are_4
             assert response.status_code == expected, (name, actor, response.text)
         doc = world.ok("admin", "GET", path)
         assert doc["anchor"] is None and doc["state"] == "pending" and doc["version"] == 1
+        jsonschema.validate(doc, PROOF_SCHEMA)  # what the OpenAPI document promises
     assert world.call(None, "GET", paths["trip"]).status_code == 401
     unknown = world.call("admin", "GET", "/v1/proofs/weather/1")
     assert unknown.status_code == 422
-    uncommitted = world.call("admin", "GET", f"/v1/proofs/trip_score/{world.ids['score_b']}")
+    _, score_id = add_scored_trip(world.api.session_factory, device_id=world.ids["device_a"], start_ns=1, score=70)
+    uncommitted = world.call("admin", "GET", f"/v1/proofs/trip_score/{score_id}")  # stored, not committed
     assert uncommitted.status_code == 404 and "no commitment yet" in uncommitted.text
     assert world.call("admin", "GET", "/v1/proofs/trip_score/0").status_code == 422
 
@@ -63,6 +67,7 @@ def test_a_closed_epoch_gives_a_path_to_its_root(world: World) -> None:
         later = datetime.now(UTC) + timedelta(days=1)
         assert close_due_epoch(session, policy=EpochPolicy(), now=later) is not None
     doc = world.ok("driver_a", "GET", f"/v1/proofs/trip_score/{world.ids['score_a']}")
+    jsonschema.validate(doc, PROOF_SCHEMA)
     inclusion = verify_inclusion(Proof.from_json(doc))
     assert inclusion.epoch == 0 and inclusion.tree_size == doc["tree_size"] >= 5
     assert doc["record"] == {"type": "trip_score", "trip_id": world.ids["trip_a"], "score": 80}

@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+import jsonschema
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from insurer_api.proofs.routes import PROOF_SCHEMA
 from models import AnchorAttempt, EpochState, ScoreEpoch, make_engine, make_session_factory, session_scope
 from neot._verifier import verify_against_node
 from protocol import FailureReason, MalformedProofError, RecordType, VerificationError
@@ -90,6 +92,7 @@ def test_anchored_roots_equal_local_roots_and_every_record_type_verifies(
     contract = f"0x{fresh_anchor_chain.deployment.contracts.anchor}"
     for kind, doc in proofs.items():
         assert doc["anchor"]["contract"] == contract and doc["anchor"]["network_magic"] == 42
+        jsonschema.validate(doc, PROOF_SCHEMA)  # the shape the API's OpenAPI document promises
         proof, inclusion, anchor = verify_against_node(doc, rpc, contract=contract)
         assert proof.record == RECORDS[kind] and anchor.block == local[inclusion.epoch][2]
 
