@@ -5,10 +5,12 @@
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
+from chain._deployment import DEPLOYMENT_FILE
 from insurer_api._health import router as health_router
 from insurer_api.auth.routes import router as auth_router
 from insurer_api.errors import install_exception_handlers
 from insurer_api.parties.routes import router as parties_router
+from insurer_api.payments import install_from_deployment
 from insurer_api.payments.routes import router as payments_router
 from insurer_api.policies.routes import router as policies_router
 from insurer_api.proofs.routes import router as proofs_router
@@ -49,8 +51,9 @@ def create_app(
 ) -> FastAPI:
     """The insurer API over `engine` (default: `settings.database_url`), scoring routes included.
 
-    `statement_charger` charges an issued statement on chain (the payments side provides it);
-    without one, statements are issued uncharged and say so. Settings are validated when built,
+    `statement_charger` charges an issued statement on chain. Without one, a chain deployment in
+    `<data dir>/chain` (from `neot chain deploy`) is installed for payments and charging; with
+    neither, statements are issued uncharged and say so. Settings are validated when built,
     so an app outside development never starts with the default token-signing key.
     """
     settings = settings or get_settings()
@@ -61,6 +64,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.statement_charger = statement_charger
+    chain_dir = settings.data_dir / "chain"
+    if statement_charger is None and (chain_dir / DEPLOYMENT_FILE).is_file():
+        install_from_deployment(app, chain_dir)
     app.state.proof_trees = TreeCache()
     install_database(app, engine if engine is not None else make_engine(settings.database_url))
     install_exception_handlers(app)

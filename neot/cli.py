@@ -8,6 +8,7 @@ from importlib import import_module
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from neot import __version__
@@ -29,6 +30,7 @@ COMPONENTS: tuple[str, ...] = (
     "chain.cli",
     "insurer_api.payments.cli",
     "insurer_api.repair.cli",
+    "insurer_api.cli",
 )
 
 app = typer.Typer(
@@ -53,7 +55,11 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(str(error["msg"]) for error in exc.errors())
+        raise UserError(f"invalid NEOT_* settings: {problems}", "fix the environment variables named") from exc
     configure_logging(settings.log_level, settings.log_format)
 
 

@@ -32,7 +32,8 @@ class Environment(StrEnum):
 class Settings(BaseSettings):
     """Where NEOT keeps its data, which database and NEO node it talks to, and how it logs."""
 
-    model_config = SettingsConfigDict(env_prefix="NEOT_", extra="ignore")
+    # hide_input_in_errors: a refused setting must not print the secret key it was given
+    model_config = SettingsConfigDict(env_prefix="NEOT_", extra="ignore", hide_input_in_errors=True)
 
     data_dir: Path = Field(default=Path(".neot"), description="Folder for the SQLite file, chain data, keys")
     database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite in data_dir")
