@@ -123,6 +123,7 @@ def deploy(
             "default: the private chain's committee account.",
         ),
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
     """Deploy the NEOT token, score anchor and escrow, and fund the demo accounts. Idempotent."""
     from chain import committee_account, deploy_neot, wallet_account
@@ -135,8 +136,18 @@ def deploy(
             funder = wallet_account(wallet, password)
         else:
             funder = committee_account()
-        report = _run(deploy_neot(rpc_url, chain_dir, funder, progress=lambda m: _console.print(f"… {m}")))
+        progress = (lambda _m: None) if as_json else (lambda m: _console.print(f"… {m}"))
+        report = _run(deploy_neot(rpc_url, chain_dir, funder, progress=progress))
     deployment = report.deployment
+    if as_json:
+        summary = {
+            **deployment.to_json(),
+            "deployed": report.deployed,
+            "gas_funded": report.gas_funded,
+            "neot_funded": report.neot_funded,
+        }
+        typer.echo(json.dumps(summary, indent=2, sort_keys=True))
+        return
     table = Table(title=f"NEOT on {rpc_url} (network {deployment.network_magic})")
     table.add_column("contract")
     table.add_column("hash")
