@@ -54,6 +54,7 @@ if TYPE_CHECKING:
         JobState,
         PremiumCharge,
         PremiumPolicy,
+        TxOutcome,
         TxReceipt,
     )
     from chain.node import NeoGoNode, find_free_port
@@ -90,6 +91,7 @@ _LOCATIONS: dict[str, str] = {
     "Role": "chain._deployment",
     "RpcError": "chain._errors",
     "TransactionFaulted": "chain._errors",
+    "TxOutcome": "chain.client",
     "TxReceipt": "chain.client",
     "account_label": "chain._deployment",
     "committee_account": "chain._deploy",
@@ -136,6 +138,7 @@ __all__ = [
     "Role",
     "RpcError",
     "TransactionFaulted",
+    "TxOutcome",
     "TxReceipt",
     "account_label",
     "committee_account",

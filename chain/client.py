@@ -65,6 +65,7 @@ __all__ = [
     "JobState",
     "PremiumCharge",
     "PremiumPolicy",
+    "TxOutcome",
     "TxReceipt",
 ]
 
@@ -103,6 +104,17 @@ class TxReceipt:
     def gas_cost(self) -> int:
         """What the sender paid, in GAS base units (10^-8 GAS)."""
         return self.system_fee + self.network_fee
+
+
+@dataclass(frozen=True, slots=True)
+class TxOutcome:
+    """What the chain did with a transaction found by hash: HALT or FAULT, and where."""
+
+    tx_hash: str
+    block_index: int
+    halted: bool
+    vm_exception: str | None
+    gas_consumed: int
 
 
 class JobState(IntEnum):
@@ -357,6 +369,27 @@ class ChainClient:
             system_fee=tx.system_fee,
             network_fee=tx.network_fee,
             notifications=log.notifications,
+        )
+
+    async def find_transaction(self, tx_hash: str) -> TxOutcome | None:
+        """The outcome of a transaction by hash (e.g. the `tx_hash` of a timeout or connection
+        error), or None while it is in no block: pending, dropped, or never received."""
+        parsed = types.UInt256.from_string(tx_hash.removeprefix("0x"))
+        async with self._rpc() as rpc:
+            try:
+                log = await rpc.get_application_log_transaction(parsed)
+                block_index = await rpc.get_transaction_height(parsed)
+            except noderpc.JsonRpcError as exc:
+                if "unknown" in exc.message.lower():
+                    return None
+                raise
+        execution = log.execution
+        return TxOutcome(
+            tx_hash=f"0x{parsed}",
+            block_index=block_index,
+            halted=execution.state == "HALT",
+            vm_exception=execution.exception,
+            gas_consumed=execution.gas_consumed,
         )
 
     async def _wait_for(self, tx_hash: types.UInt256) -> tuple[noderpc.ApplicationExecution, int]:

@@ -159,11 +159,15 @@ async def test_inclusion_timeout_carries_the_hash_of_the_accepted_tx(neot_chain:
         await impatient.transfer_neot(neot_chain.account("driver-3"), receiver, NEOT)
     assert info.value.tx_hash is not None and info.value.tx_hash.startswith("0x")
     # the node accepted it: it lands anyway, which is why the hash is handed back
+    outcome = None
     for _ in range(100):
-        if await neot_chain.client.neot_balance(receiver) == before + NEOT:
+        if (outcome := await neot_chain.client.find_transaction(info.value.tx_hash)) is not None:
             break
         await asyncio.sleep(0.05)
+    assert outcome is not None and outcome.halted and outcome.vm_exception is None
+    assert outcome.tx_hash == info.value.tx_hash
     assert await neot_chain.client.neot_balance(receiver) == before + NEOT
+    assert await neot_chain.client.find_transaction("0x" + "00" * 32) is None
 
 
 async def test_each_transfer_gets_its_own_hash(neot_chain: DeployedChain) -> None:
