@@ -1,0 +1,101 @@
+"""Sign-in and credentials over HTTP: Argon2id hashes, expiring JWTs, revocable API keys, roles,
+and a signing key that is refused at its default outside development."""
+
+from datetime import timedelta
+
+import pytest
+from api_world import ADMIN_PASSWORD, ADMIN_USERNAME, TEST_SECRET_KEY, Api
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from insurer_api.auth import create_access_token
+from models import Role, User, utcnow
+from neot.settings import DEFAULT_SECRET_KEY, Environment, Settings
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_default_secret_is_refused_outside_development() -> None:
+    assert Settings(environment=Environment.DEVELOPMENT).secret_key.get_secret_value() == DEFAULT_SECRET_KEY
+    for environment in (Environment.STAGING, Environment.PRODUCTION):
+        with pytest.raises(ValidationError, match="NEOT_SECRET_KEY") as refused:
+            Settings(environment=environment)
+        assert DEFAULT_SECRET_KEY not in str(refused.value)
+        with pytest.raises(ValidationError, match="at least 32") as short:
+            Settings(environment=environment, secret_key="short-but-secret")  # type: ignore[arg-type]
+        assert "short-but-secret" not in str(short.value)
+    accepted = Settings(environment=Environment.PRODUCTION, secret_key=TEST_SECRET_KEY)  # type: ignore[arg-type]
+    assert accepted.secret_key.get_secret_value() == TEST_SECRET_KEY
+
+
+def test_passwords_are_stored_as_argon2id(api: Api) -> None:
+    with api.session_factory() as session:
+        admin = session.scalar(select(User).where(User.username == ADMIN_USERNAME))
+        assert admin is not None
+        assert admin.password_hash.startswith("$argon2id$") and ADMIN_PASSWORD not in admin.password_hash
+
+
+def test_tokens_expire_and_must_be_ours(api: Api) -> None:
+    client = api.client
+    assert client.get("/v1/auth/me").status_code == 401
+    good = api.token(ADMIN_USERNAME.upper(), ADMIN_PASSWORD)  # user names are case-insensitive
+    me = client.get("/v1/auth/me", headers=_bearer(good))
+    assert me.status_code == 200 and me.json()["role"] == "admin"
+
+    admin_id = me.json()["id"]
+    expired = create_access_token(
+        user_id=admin_id, role=Role.ADMIN, secret=TEST_SECRET_KEY, ttl_s=60, now=utcnow() - timedelta(minutes=5)
+    ).token
+    answer = client.get("/v1/auth/me", headers=_bearer(expired))
+    assert answer.status_code == 401 and "expired" in answer.json()["detail"]
+    assert answer.headers["www-authenticate"] == "Bearer"
+
+    forged = create_access_token(user_id=admin_id, role=Role.ADMIN, secret="x" * 40, ttl_s=60).token
+    assert client.get("/v1/auth/me", headers=_bearer(forged)).status_code == 401
+    wrong = client.post("/v1/auth/token", data={"username": ADMIN_USERNAME, "password": "not-the-password"})
+    unknown = client.post("/v1/auth/token", data={"username": "nobody@neot.test", "password": "not-the-password"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()  # no hint which of the two was wrong
+
+
+def test_api_keys_work_until_revoked_and_only_for_active_users(api: Api) -> None:
+    client = api.client
+    admin = _bearer(api.token(ADMIN_USERNAME, ADMIN_PASSWORD))
+    created = client.post("/v1/auth/api-keys", json={"name": "nightly statements"}, headers=admin)
+    assert created.status_code == 201
+    key = created.json()["key"]
+    assert key.startswith("neot_") and client.get("/v1/auth/me", headers=_bearer(key)).status_code == 200
+    assert client.get("/v1/auth/me", headers=_bearer(key[:-1] + ("A" if key[-1] != "A" else "B"))).status_code == 401
+    assert client.get("/v1/auth/me", headers=_bearer("neot_garbage")).status_code == 401
+
+    revoked = client.delete(f"/v1/auth/api-keys/{created.json()['id']}", headers=admin)
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
+    assert client.get("/v1/auth/me", headers=_bearer(key)).status_code == 401
+
+    second = client.post("/v1/auth/api-keys", json={"name": "other"}, headers=admin).json()["key"]
+    token = api.token(ADMIN_USERNAME, ADMIN_PASSWORD)
+    with api.session_factory() as session:
+        user = session.scalar(select(User).where(User.username == ADMIN_USERNAME))
+        assert user is not None
+        user.is_active = False
+        session.commit()
+    for credential in (second, token):
+        answer = client.get("/v1/auth/me", headers=_bearer(credential))
+        assert answer.status_code == 401
+    sign_in = client.post("/v1/auth/token", data={"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD})
+    assert sign_in.status_code == 401
+
+
+def test_roles_are_checked_before_anything_else(api: Api) -> None:
+    client = api.client
+    signup = {"name": "Eve", "email": "eve@drivers.test", "password": "eve-password"}
+    assert client.post("/v1/drivers", json=signup).status_code == 201
+    assert client.post("/v1/drivers", json=signup).status_code == 409
+    driver = _bearer(api.token("eve@drivers.test", "eve-password"))
+    refused = client.post("/v1/insurers", json={}, headers=driver)
+    assert refused.status_code == 403 and "admin" in refused.json()["detail"] and "driver" in refused.json()["detail"]
+    bad_role = client.post("/v1/users", headers=_bearer(api.token(ADMIN_USERNAME, ADMIN_PASSWORD)),
+                           json={"username": "s@shops.test", "password": "shop-password", "role": "repair_shop"})
+    assert bad_role.status_code == 422 and "party_id" in bad_role.json()["detail"]
