@@ -24,7 +24,7 @@ type Expect = Mapping[str, int | None]
 
 def expect(default: int | None = None, **by_actor: int | None) -> dict[str, int | None]:
     """Expected status for every actor: `default` unless named."""
-    table = dict.fromkeys(ACTORS, default)
+    table: dict[str, int | None] = dict.fromkeys(ACTORS, default)
     table["anon"] = 401
     table.update(by_actor)
     return table

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.core.result import Ok
 
 EXAMPLES = 3
 ACTORS = (None, "admin", "insurer_a", "driver_a", "shop_a")
@@ -65,6 +66,7 @@ def test_no_input_makes_the_api_fail(world: World) -> None:
     failures: list[str] = []
     operations = 0
     for result in schema.get_all_operations():
+        assert isinstance(result, Ok), f"the OpenAPI document is invalid: {result.err()}"
         operation = result.ok()
         operations += 1
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):

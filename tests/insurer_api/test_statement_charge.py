@@ -92,7 +92,7 @@ def _deposit(charging: Charging, amount: int) -> None:
 def test_issuing_a_statement_charges_the_deposit_on_chain(charging: Charging) -> None:
     money = charging.money
     _deposit(charging, 300 * NEOT)
-    insurer_before = money.run(money.gateway.balance_of(money.insurer.address))
+    insurer_before: int = money.run(money.gateway.balance_of(money.insurer.address))
     url = f"/v1/policies/{charging.policy_id}/statements"
     response = charging.client.post(url, json={"period": f"{LAST_MONTH:%Y-%m}"},
                                     headers={**charging.headers, "Idempotency-Key": "charge-1"})

@@ -5,6 +5,7 @@ import hashlib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from api_world import LAST_MONTH, T0_NS, World, add_scored_trip
 
@@ -13,7 +14,7 @@ from scoring_service.products import load_product
 from scoring_service.risk import load_model, monthly_premium
 
 
-def _issue(world: World, actor: str, policy: str, period: str, key: str) -> tuple[int, dict[str, object]]:
+def _issue(world: World, actor: str, policy: str, period: str, key: str) -> tuple[int, dict[str, Any]]:
     response = world.call(
         actor,
         "POST",
@@ -53,7 +54,7 @@ def test_statement_prices_the_month_from_its_trips(world: World, risk_model_file
     assert statement["period"] == period
     assert statement["trip_count"] == 2
     assert statement["distance_m"] == 12_000 + 30_500
-    assert [s["score_id"] for s in statement["scores"]] == [score_1, score_2]  # type: ignore[index]
+    assert [s["score_id"] for s in statement["scores"]] == [score_1, score_2]
     assert statement["driver_score"] == 100  # no harsh events, speeding or night driving in these trips
     model = load_model(risk_model_file)
     assert statement["model_version"] == model.version and statement["model_sha256"] == model.sha256
