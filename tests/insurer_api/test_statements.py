@@ -9,7 +9,9 @@ from typing import Any
 
 from api_world import LAST_MONTH, T0_NS, World, add_scored_trip
 
-from protocol import DeviceKey
+from models import session_scope
+from protocol import DeviceKey, RecordType
+from scoring_service.anchoring import commit_record
 from scoring_service.products import load_product
 from scoring_service.risk import load_model, monthly_premium
 
@@ -79,6 +81,15 @@ def test_statement_prices_the_month_from_its_trips(world: World, risk_model_file
     assert status == 200 and again["id"] == statement["id"] and again["premium"] == statement["premium"]
     listed = world.ok("driver_a", "GET", f"/v1/policies/{policy['id']}/statements")
     assert [s["id"] for s in listed] == [statement["id"]]
+
+    # a used score that the scoring pipeline has committed carries its (pending) proof
+    with session_scope(factory) as session:
+        record = {"type": "trip_score", "score_id": score_1, "score": 90}
+        commit_record(session, record_type=RecordType.TRIP_SCORE, record_id=score_1, record=record)
+    detail = world.ok("driver_a", "GET", f"/v1/statements/{statement['id']}")
+    proofs = {s["score_id"]: s["proof"] for s in detail["scores"]}
+    assert proofs[score_2] is None
+    assert proofs[score_1]["record"] == record and proofs[score_1]["state"] == "pending"
 
 
 def test_statement_refusals_say_what_is_wrong(world: World) -> None:
