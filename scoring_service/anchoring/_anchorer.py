@@ -23,7 +23,7 @@ from datetime import datetime
 from enum import StrEnum
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import AnchorAttempt, EpochState, ScoreEpoch, session_scope, utcnow
@@ -87,7 +87,10 @@ class Anchorer:
             return await self._send(epoch, root, leaves)
         return await self._follow(epoch, root, leaves)
 
-    async def _send(self, epoch: int, root: bytes, leaves: int) -> Progress:
+    async def _send(self, epoch: int, root: bytes, leaves: int, *, replaces: int | None = None) -> Progress:
+        """Sign, record, then broadcast the anchor of `epoch`. `replaces` is the id of the expired
+        attempt this one replaces (None for the first). The record is written only if the epoch is
+        still as this decision saw it, so a second process racing on the same epoch sends nothing."""
         latest = await self._chain.latest_epoch()
         if latest >= epoch:
             raise AnchorConflict(
@@ -99,8 +102,11 @@ class Anchorer:
         signed = await self._chain.sign_anchor(epoch, root, leaves)
         with session_scope(self._sessions) as session:
             row = session.scalars(select(ScoreEpoch).where(ScoreEpoch.epoch == epoch).with_for_update()).one()
-            if row.state not in (EpochState.CLOSED, EpochState.SENT):
-                return Progress.IDLE  # another process got there first; nothing was broadcast
+            newest = session.scalar(select(func.max(AnchorAttempt.id)).where(AnchorAttempt.epoch == epoch))
+            expected = EpochState.CLOSED if replaces is None else EpochState.SENT
+            if row.state is not expected or newest != replaces:
+                _log.warning("anchor.raced", epoch=epoch, state=str(row.state), tx=signed.tx_hash)
+                return Progress.IDLE  # another process got there first; this one broadcasts nothing
             session.add(
                 AnchorAttempt(
                     epoch=epoch,
@@ -123,7 +129,8 @@ class Anchorer:
             attempt = session.scalars(
                 select(AnchorAttempt).where(AnchorAttempt.epoch == epoch).order_by(AnchorAttempt.id.desc()).limit(1)
             ).one()
-            tx_hash, raw, valid_until = attempt.tx_hash, attempt.tx_raw, attempt.valid_until_block
+            attempt_id, tx_hash, raw = attempt.id, attempt.tx_hash, attempt.tx_raw
+            valid_until = attempt.valid_until_block
         # Height first: a transaction is only accepted into a block above the newest one while
         # `valid_until_block` > newest index. If it is unknown AFTER the chain reached that block,
         # it can never be included, and only then is it safe to sign another one.
@@ -134,7 +141,7 @@ class Anchorer:
                 await self._chain.broadcast(raw)
                 return Progress.WAITING
             _log.warning("anchor.expired", epoch=epoch, tx=tx_hash, valid_until_block=valid_until)
-            return await self._send(epoch, root, leaves)
+            return await self._send(epoch, root, leaves, replaces=attempt_id)
         if outcome.vm_state != _HALT:
             raise AnchorConflict(f"anchor transaction {tx_hash} of epoch {epoch} ended in {outcome.vm_state}")
         if AnchoredEvent(self._chain.contract_hex, epoch, root) not in outcome.events:

@@ -157,3 +157,27 @@ def test_tampered_proofs_fail_against_the_node_with_the_right_reason(
     assert _reason(tampered(anchor={**anchor, "block": anchor["block"] + 1}), rpc) is FailureReason.BLOCK_MISMATCH
     with pytest.raises(MalformedProofError, match="salt is not hex"):
         verify_against_node(tampered(salt="zz" * 32), rpc)
+
+
+def test_a_second_process_racing_on_the_same_epoch_sends_nothing(
+    fresh_anchor_chain: DeployedChain, sessions: sessionmaker[Session]
+) -> None:
+    commit_all(sessions)
+    policy = EpochPolicy(max_leaves=4)
+    first = Anchorer(sessions, anchor_chain(fresh_anchor_chain), policy=policy)
+    second = Anchorer(sessions, anchor_chain(fresh_anchor_chain), policy=policy)
+
+    async def race() -> None:
+        assert await first.step() is Progress.CLOSED
+        with session_scope(sessions) as session:
+            root = session.scalars(select(ScoreEpoch.root).where(ScoreEpoch.epoch == 0)).one()
+        assert root is not None
+        assert await first.step() is Progress.SENT
+        # the second process decided while epoch 0 was still closed; by the time it records, it is sent
+        assert await second._send(0, root, 4) is Progress.IDLE
+        await run_until_confirmed(first, 1)
+
+    asyncio.run(race())
+    with session_scope(sessions) as session:
+        assert len(session.scalars(select(AnchorAttempt)).all()) == 1
+    assert asyncio.run(fresh_anchor_chain.client.latest_epoch()) == 0
