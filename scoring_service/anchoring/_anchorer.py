@@ -14,6 +14,10 @@ resumes correctly:
 Epochs are anchored strictly in order and the contract only accepts increasing epochs, so none is
 skipped. A node that is down raises `ChainUnavailable`: the loop waits and retries; commitments keep
 accumulating and epochs keep closing meanwhile.
+
+Run one anchoring process per database. A second one started by mistake is harmless: an attempt
+is recorded only if the epoch is still as the process saw it when deciding, so the loser of a race
+broadcasts nothing (and the contract refuses a second root for an epoch in any case).
 """
 
 import asyncio
