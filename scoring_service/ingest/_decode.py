@@ -58,18 +58,12 @@ class DecodedBatch:
     n: int
     columns: dict[str, list[int | None]]
     report: StatusReport | None
+    last_time_ns: int  # times strictly increase, so this is the latest sample
 
     @property
     def digest(self) -> bytes:
         """SHA-256 of the signed bytes: the batch's content id (the signature is not part of it)."""
         return hashlib.sha256(self.canonical).digest()
-
-    @property
-    def last_time_ns(self) -> int:
-        """Time of the latest sample (times strictly increase)."""
-        last = self.columns["time_ns"][-1]
-        assert last is not None
-        return last
 
 
 def _hex(obj: dict[str, Any], key: str, size: int) -> bytes:
@@ -108,7 +102,7 @@ def _column(name: str, column: Any, n: int, limit: int) -> list[int | None]:
     return values
 
 
-def _columns(cols: Any, n: int) -> dict[str, list[int | None]]:
+def _columns(cols: Any, n: int) -> tuple[dict[str, list[int | None]], int]:
     if type(cols) is not dict or "time_ns" not in cols:
         raise MalformedError("cols must be an object with a time_ns column")
     unknown = cols.keys() - _KNOWN_COLUMNS
@@ -116,13 +110,14 @@ def _columns(cols: Any, n: int) -> dict[str, list[int | None]]:
         raise MalformedError(f"unknown columns: {sorted(unknown)}")
     raw_times = cols["time_ns"]
     times = _column("time_ns", raw_times, n, _MAX_I64)
-    if None in times or times[0] < 0 or (n > 1 and min(raw_times[1:]) <= 0):  # type: ignore[operator]
+    first, last = times[0], times[-1]
+    if first is None or last is None or None in times or first < 0 or (n > 1 and min(raw_times[1:]) <= 0):
         raise MalformedError("time_ns must be present in every sample, non-negative, strictly increasing")
     out = {"time_ns": times}
     for name in FIELDS:
         if name in cols:
             out[name] = _column(name, cols[name], n, MAX_WIRE_INT)
-    return out
+    return out, last
 
 
 def decode_batch(body: bytes) -> DecodedBatch:
@@ -168,9 +163,9 @@ def decode_batch(body: bytes) -> DecodedBatch:
         if not isinstance(signal, StatusReport):
             raise MalformedError("report must be a status_report signal")
         report = signal
-    columns = _columns(obj["cols"], n)
+    columns, last_time_ns = _columns(obj["cols"], n)
     try:
         canonical = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError as exc:
         raise MalformedError(f"batch has no canonical encoding: {exc}") from exc
-    return DecodedBatch(device, seq, public_key, signature, canonical, n, columns, report)
+    return DecodedBatch(device, seq, public_key, signature, canonical, n, columns, report, last_time_ns)
