@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from neo3.api import noderpc
 from neo3.api.wrappers import GenericContract
 from neo3.core import types
@@ -186,12 +187,8 @@ class EscrowGateway:
             result = await coro
         except (TimeoutError, noderpc.JsonRpcTimeoutError) as exc:
             raise ChainUnavailableError(f"NEO node at {self.rpc_url} timed out") from exc
-        except OSError as exc:
+        except (OSError, aiohttp.ClientError) as exc:
             raise ChainUnavailableError(f"NEO node at {self.rpc_url} is unreachable: {exc}") from exc
-        except Exception as exc:
-            if type(exc).__module__.startswith("aiohttp"):
-                raise ChainUnavailableError(f"NEO node at {self.rpc_url} failed: {exc}") from exc
-            raise
         return result
 
     # ---- transactions ----------------------------------------------------------------------

@@ -3,8 +3,10 @@ exits 0, every difference is listed and exits 1; an explanation is recomputed an
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -96,3 +98,15 @@ def test_repair_explain_recomputes_and_checks_the_chain(money: MoneyWorld, migra
     checked = _neot(migrated_url, chain_dir, "repair", "explain", str(job_id), "--json")
     assert checked.returncode == 1
     assert set(json.loads(checked.stdout)["chain_mismatches"]) == {r["neo_address"] for r in snapshot["ranking"]}
+
+
+def test_unreachable_node_is_a_one_line_error(money: MoneyWorld, migrated_url: str, tmp_path: Path) -> None:
+    deployment = replace(money.chain.deployment, chain_dir=tmp_path, rpc_url="http://127.0.0.1:9")
+    for name in ("wallet.json", "wallet.password"):
+        shutil.copy2(money.chain.chain_dir / name, tmp_path / name)
+    deployment.save()
+    result = _neot(migrated_url, tmp_path, "ledger", "reconcile")
+    assert result.returncode == 2
+    assert "unreachable" in result.stderr and "Traceback" not in result.stderr
+    missing = _neot(migrated_url, tmp_path / "nowhere", "ledger", "reconcile")
+    assert missing.returncode == 2 and "neot chain deploy" in missing.stderr
