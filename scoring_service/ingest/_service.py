@@ -63,7 +63,8 @@ _SQLITE_INSERT = (
     + ", ".join("?" if scale == 1 else f"? / {scale}.0" for scale in FIELDS.values())
     + ")"
 )
-_PG_COPY = f"COPY samples (batch_id, device_id, {', '.join(COLUMNS)}) FROM STDIN"
+_PG_COPY = f"COPY samples (batch_id, device_id, {', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+_PG_TYPES = ["int8", "int8", "int8"] + ["int8" if scale == 1 else "float8" for scale in FIELDS.values()]
 _BOUNDS = {name: round(limit * FIELDS[name]) for name, limit in (("lat", 90), ("lon", 180))}
 
 
@@ -215,6 +216,7 @@ def _insert_samples(conn: Connection, *, batch_id: int, device_id: int, batch: D
             _scaled(batch.columns[name], scale) if name in batch.columns else absent for name, scale in FIELDS.items()
         ]
         with raw.cursor() as cursor, cursor.copy(_PG_COPY) as copy:
+            copy.set_types(_PG_TYPES)
             for row in zip(repeat(batch_id), repeat(device_id), *columns, strict=False):
                 copy.write_row(row)
         return
