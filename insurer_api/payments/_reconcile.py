@@ -69,8 +69,12 @@ class ReconcileReport:
         }
 
 
-async def reconcile(session: Session, gateway: EscrowGateway) -> ReconcileReport:
-    """Finish what is in flight, book what drivers did, then report every difference."""
+async def reconcile(session: Session, gateway: EscrowGateway, *, exclusive_escrow: bool = False) -> ReconcileReport:
+    """Finish what is in flight, book what drivers did, then report every difference.
+
+    With `exclusive_escrow` (this ledger is the escrow contract's only user, as in a production
+    deployment) the NEOT the escrow holds must also equal the sum of the ledger's escrow accounts.
+    """
     report = ReconcileReport()
     for payment in session.scalars(select(Payment).where(Payment.state.in_(IN_FLIGHT)).order_by(Payment.id)):
         before = payment.state.value
@@ -102,6 +106,10 @@ async def reconcile(session: Session, gateway: EscrowGateway) -> ReconcileReport
             _compare(report, name, amount, 0, "escrow account with no record in the database")
     for name, amount in sorted(chain_wallets.items()):
         _compare(report, name, 0, amount, "escrow events move NEOT the ledger does not know of")
+    if exclusive_escrow:
+        held = sum(amount for name, amount in balances(session, prefix="escrow:").items())
+        _compare(report, f"escrow contract {gateway.escrow_address}", held,
+                 await gateway.balance_of(gateway.escrow_address), "all NEOT the escrow holds")
 
     for payment in session.scalars(select(Payment).where(Payment.state == PaymentState.CONFIRMED)):
         report.payments_checked += 1

@@ -27,6 +27,10 @@ def register(app: typer.Typer) -> None:
     def reconcile_command(
         chain_dir: ChainDirOption = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+        exclusive_escrow: Annotated[
+            bool,
+            typer.Option("--exclusive-escrow", help="This ledger is the escrow's only user: check its whole balance."),
+        ] = False,
     ) -> None:
         """Finish or void payments left in flight, book drivers' deposits, and report every
         difference between ledger and chain (exit code 1 if there is any)."""
@@ -43,7 +47,7 @@ def register(app: typer.Typer) -> None:
         engine = make_engine(_database_url())
         try:
             with make_session_factory(engine)() as session:
-                report = asyncio.run(_checked(reconcile(session, gateway)))
+                report = asyncio.run(_checked(reconcile(session, gateway, exclusive_escrow=exclusive_escrow)))
         finally:
             engine.dispose()
         if as_json:
