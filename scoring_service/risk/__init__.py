@@ -3,6 +3,7 @@ GLM with exposure (optional Gamma severity), model files with SHA-256, and month
 
 from scoring_service.risk._features import FEATURE_NAMES, DriverFeatures, features_from_totals
 from scoring_service.risk._model import (
+    MAX_FACTOR,
     RiskModel,
     SeverityModel,
     fit_risk_model,
@@ -23,6 +24,7 @@ from scoring_service.risk._tables import (
 
 __all__ = [
     "FEATURE_NAMES",
+    "MAX_FACTOR",
     "TRUE_COEFFICIENTS",
     "TRUE_INTERCEPT",
     "Claims",

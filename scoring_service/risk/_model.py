@@ -24,11 +24,24 @@ from protocol import canonical_json, parse_json
 from scoring_service._errors import RiskModelError
 from scoring_service.risk._features import FEATURE_NAMES, DriverFeatures
 
-__all__ = ["FORMAT", "RiskModel", "SeverityModel", "fit_risk_model", "latest_model", "load_model", "save_model"]
+__all__ = [
+    "FORMAT",
+    "MAX_FACTOR",
+    "RiskModel",
+    "SeverityModel",
+    "fit_risk_model",
+    "latest_model",
+    "load_model",
+    "save_model",
+]
 
 FORMAT = "neot-risk-model/1"
 #: premium factors are rounded to this many decimal places, so every machine prices alike
 FACTOR_PLACES = Decimal("0.0001")
+#: factors are held within [1/MAX_FACTOR, MAX_FACTOR]: a driver with hundreds of events per 100 km
+#: would otherwise get exp(large) with more digits than a Decimal context holds, and the product's
+#: premium cap binds long before this bound does
+MAX_FACTOR = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +106,9 @@ class RiskModel:
     def factor(self, features: DriverFeatures) -> Decimal:
         """Frequency relative to the training portfolio's reference driver, to 4 places."""
         exponent = float(np.dot(self.coefficients, self._x(features) - np.array(self.reference)))
-        return Decimal(repr(math.exp(exponent))).quantize(FACTOR_PLACES, rounding=ROUND_HALF_EVEN)
+        bound = math.log(MAX_FACTOR)
+        factor = math.exp(min(bound, max(-bound, exponent)))
+        return Decimal(repr(factor)).quantize(FACTOR_PLACES, rounding=ROUND_HALF_EVEN)
 
 
 def fit_risk_model(

@@ -11,6 +11,7 @@ from scoring_service._errors import RiskModelError
 from scoring_service.products import load_product
 from scoring_service.risk import (
     FEATURE_NAMES,
+    MAX_FACTOR,
     TRUE_COEFFICIENTS,
     TRUE_INTERCEPT,
     DriverFeatures,
@@ -100,6 +101,15 @@ def test_premium_factor_is_one_for_the_reference_driver_and_grows_with_risk(fitt
     # the factor is the modelled frequency ratio
     ratio = model.frequency(risky) / model.frequency(reference)
     assert float(model.factor(risky)) == pytest.approx(ratio, abs=1e-4)
+
+
+def test_an_extreme_driver_gets_the_bounded_factor_and_the_capped_premium(fitted: tuple) -> None:
+    _, model = fitted
+    extreme = DriverFeatures(900.0, 900.0, 900.0, 1.0, 1.0, model.reference[5])
+    assert model.factor(extreme) == Decimal(MAX_FACTOR)
+    assert price_driver(PRODUCT, model, extreme).amount == PRODUCT.pricing.cap
+    careful = DriverFeatures(0.0, 0.0, 0.0, 0.0, 0.0, model.reference[5])
+    assert Decimal("0") < model.factor(careful) < Decimal("1")
 
 
 def test_pricing_uses_base_floor_and_cap_of_the_product(fitted: tuple) -> None:
