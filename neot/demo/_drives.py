@@ -16,7 +16,7 @@ import math
 import random
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -47,10 +47,10 @@ class DriveStyle:
 STYLES: dict[str, DriveStyle] = {
     "calm": DriveStyle("calm", accel_ms2=1.2, brake_ms2=1.6, lateral_ms2=1.4, speed_factor=0.92,
                        night_share=0.0, trips_per_day=1.2),
-    "average": DriveStyle("average", accel_ms2=2.0, brake_ms2=2.4, lateral_ms2=2.2, speed_factor=1.08,
-                          night_share=0.05, trips_per_day=1.6, hard_share=0.04),
-    "aggressive": DriveStyle("aggressive", accel_ms2=2.6, brake_ms2=2.8, lateral_ms2=3.4, speed_factor=1.3,
-                             night_share=0.3, trips_per_day=2.0, hard_share=0.25, hard_ms2=4.8),
+    "average": DriveStyle("average", accel_ms2=1.8, brake_ms2=2.2, lateral_ms2=2.0, speed_factor=1.12,
+                          night_share=0.08, trips_per_day=1.6, hard_share=0.03),
+    "aggressive": DriveStyle("aggressive", accel_ms2=2.5, brake_ms2=2.7, lateral_ms2=2.6, speed_factor=1.25,
+                             night_share=0.25, trips_per_day=2.0, hard_share=0.1, hard_ms2=4.6),
 }  # fmt: skip
 
 type Node = tuple[float, float]
@@ -114,7 +114,7 @@ def write_month(
         writer.writerow(["time", "lat", "lon", "speed_kmh", "heading_deg", "rpm", "throttle_pct",
                          "engine_load_pct", "coolant_c", "fuel_pct"])  # fmt: skip
         for start in _departures(rng, style, end, days):
-            route = graph.route(rng, rng.uniform(2_500, 6_000))
+            route = graph.route(rng, rng.uniform(5_000, 12_000))
             for row in _drive(route, style, rng, start):
                 writer.writerow(row)
             trips += 1
@@ -139,7 +139,8 @@ def _departures(rng: random.Random, style: DriveStyle, end: date, days: int) -> 
 
 def _drive(route: list[_Edge], style: DriveStyle, rng: random.Random, start: datetime) -> Iterator[list[str]]:
     """1 Hz rows along `route`: speeds follow limits x style, stops at lights, slowdowns at turns.
-    Between two stops the car keeps one cruise factor and one (usual or hard) braking rate."""
+    Between two stops the car keeps one cruise factor and one (usual or hard) braking rate; a
+    hard start is a single burst of acceleration."""
     stops = _stop_points(route, rng)
     positions = _cumulative(route)
     total_m = positions[-1]
@@ -150,16 +151,20 @@ def _drive(route: list[_Edge], style: DriveStyle, rng: random.Random, start: dat
         edge = route[min(_edge_at(positions, s_m) + 1, len(route) - 1)]
         cruise = edge.limit_kmh / 3.6 * leg.speed_factor
         ahead = _next_constraint(route, positions, stops, s_m, style)
+        # a hard stop is the leg's last braking; turns are taken at the usual rate
+        brake_ms2 = leg.brake_ms2 if ahead is not None and ahead[1] == 0.0 else style.brake_ms2
         if ahead is not None:
             gap, v_at = ahead
-            cruise = min(cruise, math.sqrt(v_at**2 + 2 * leg.brake_ms2 * max(0.0, gap - 2)))
+            cruise = min(cruise, math.sqrt(v_at**2 + 2 * brake_ms2 * max(0.0, gap - 2)))
         if dwell > 0:
             dwell -= 1
             v_new = 0.0
         elif v_ms < cruise:
             v_new = min(cruise, v_ms + leg.accel_ms2)
+            if v_new >= cruise:  # a hard start is one burst: once at cruise, the usual rate again
+                leg = replace(leg, accel_ms2=style.accel_ms2)
         else:
-            v_new = max(cruise, v_ms - leg.brake_ms2)
+            v_new = max(cruise, v_ms - brake_ms2)
         if v_new < 0.3 and any(abs(s - s_m) < 4 for s in stops):
             dwell = rng.randint(8, 40)
             stops = [s for s in stops if abs(s - s_m) >= 4]
@@ -167,7 +172,7 @@ def _drive(route: list[_Edge], style: DriveStyle, rng: random.Random, start: dat
             v_new = 0.0
         s_m = min(total_m, s_m + (v_ms + v_new) / 2)
         # yaw rate x speed stays within the style's lateral acceleration at either end of the step
-        max_step_deg = math.degrees(style.lateral_ms2 / max(v_ms, v_new, 1.0))
+        max_step_deg = math.degrees(leg.lateral_ms2 / max(v_ms, v_new, 1.0))
         v_ms = v_new
         t_s += 1
         target = route[min(_edge_at(positions, s_m) + 1, len(route) - 1)].bearing_deg
@@ -183,6 +188,7 @@ class _Leg:
     speed_factor: float
     accel_ms2: float
     brake_ms2: float
+    lateral_ms2: float
 
     @classmethod
     def draw(cls, style: DriveStyle, rng: random.Random) -> "_Leg":
@@ -191,6 +197,7 @@ class _Leg:
             speed_factor=style.speed_factor * rng.uniform(0.92, 1.08),
             accel_ms2=style.hard_ms2 if hard else style.accel_ms2,
             brake_ms2=style.hard_ms2 if hard and rng.random() < 0.7 else style.brake_ms2,
+            lateral_ms2=style.lateral_ms2 * (1.3 if hard else 1.0),
         )
 
 
