@@ -8,6 +8,8 @@ from sqlalchemy import Engine
 from chain._deployment import DEPLOYMENT_FILE
 from insurer_api._health import router as health_router
 from insurer_api.auth.routes import router as auth_router
+from insurer_api.dashboard import mount_dashboard
+from insurer_api.epochs import router as epochs_router
 from insurer_api.errors import install_exception_handlers
 from insurer_api.parties.routes import router as parties_router
 from insurer_api.payments import install_from_deployment
@@ -40,6 +42,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     payments_router,
     repair_router,
     proofs_router,
+    epochs_router,
 )
 
 
@@ -72,4 +75,5 @@ def create_app(
     install_exception_handlers(app)
     for router in (*ROUTERS, *SCORING_ROUTERS):
         app.include_router(router)
+    mount_dashboard(app)
     return app
