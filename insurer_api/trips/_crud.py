@@ -4,8 +4,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from insurer_api.access import get_visible, trip_score_visible, trip_visible
-from insurer_api.trips._schemas import EventPublic, TripDetail, TripPublic
-from models import Device, Trip, TripEvent, TripScore, User
+from insurer_api.trips._schemas import EventPublic, TrackPublic, TripDetail, TripPublic
+from models import Device, Sample, Trip, TripEvent, TripScore, User
 
 __all__ = ["get_score", "get_trip", "list_scores", "list_trips"]
 
@@ -61,6 +61,27 @@ def list_scores(*, session: Session, viewer: User, trip_id: int) -> list[TripSco
     get_visible(session=session, model=Trip, object_id=trip_id, visible=trip_visible(viewer), kind="trip")
     query = select(TripScore).where(TripScore.trip_id == trip_id).order_by(TripScore.id)
     return list(session.scalars(query))
+
+
+def get_track(*, session: Session, viewer: User, trip_id: int, max_points: int) -> TrackPublic:
+    """The trip's positions, thinned evenly to at most `max_points` (a map needs no more)."""
+    trip = get_visible(session=session, model=Trip, object_id=trip_id, visible=trip_visible(viewer), kind="trip")
+    rows = session.execute(
+        select(Sample.lat, Sample.lon)
+        .where(
+            Sample.device_id == trip.device_id,
+            Sample.time_ns.between(trip.start_ns, trip.end_ns),
+            Sample.lat.is_not(None),
+            Sample.lon.is_not(None),
+        )
+        .order_by(Sample.time_ns)
+    ).all()
+    positions: list[tuple[float, float]] = [(lat, lon) for lat, lon in rows if lat is not None and lon is not None]
+    step = max(1, -(-len(positions) // max_points))
+    points = positions[::step]
+    if positions and points[-1] != positions[-1]:
+        points[-1] = positions[-1]  # keep where the trip really ended
+    return TrackPublic(trip_id=trip.id, positions=len(positions), points=points)
 
 
 def get_score(*, session: Session, viewer: User, score_id: int) -> TripScore:

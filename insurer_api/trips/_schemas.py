@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models import EventKind
 
-__all__ = ["EventPublic", "ScorePublic", "TripDetail", "TripPublic"]
+__all__ = ["EventPublic", "ScorePublic", "TrackPublic", "TripDetail", "TripPublic"]
 
 
 class TripPublic(BaseModel):
@@ -48,3 +48,11 @@ class ScorePublic(BaseModel):
     score: int = Field(description="0-100, higher is safer")
     reasons: list[dict[str, object]]
     created_at: datetime
+
+
+class TrackPublic(BaseModel):
+    """Where the trip went: `[lat, lon]` points in time order, thinned for drawing."""
+
+    trip_id: int
+    positions: int = Field(description="Positions recorded during the trip, before thinning")
+    points: list[tuple[float, float]]

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Query
 
 from insurer_api.deps import CurrentUser, ObjectId, SessionDep, require_role
 from insurer_api.schemas import MAX_ID
-from insurer_api.trips._crud import get_score, get_trip, list_scores, list_trips
-from insurer_api.trips._schemas import ScorePublic, TripDetail, TripPublic
+from insurer_api.trips._crud import get_score, get_track, get_trip, list_scores, list_trips
+from insurer_api.trips._schemas import ScorePublic, TrackPublic, TripDetail, TripPublic
 from models import Role
 
 __all__ = ["router"]
@@ -41,6 +41,16 @@ def get_trips(
 @router.get("/trips/{trip_id}", response_model=TripDetail, summary="One trip with its events")
 def get_one_trip(trip_id: ObjectId, user: CurrentUser, session: SessionDep) -> TripDetail:
     return get_trip(session=session, viewer=user, trip_id=trip_id)
+
+
+@router.get("/trips/{trip_id}/track", response_model=TrackPublic, summary="Where one trip went, for a map")
+def get_trip_track(
+    trip_id: ObjectId,
+    user: CurrentUser,
+    session: SessionDep,
+    max_points: Annotated[int, Query(ge=2, le=5000)] = 1000,
+) -> TrackPublic:
+    return get_track(session=session, viewer=user, trip_id=trip_id, max_points=max_points)
 
 
 @router.get("/trips/{trip_id}/scores", response_model=list[ScorePublic], summary="A trip's scores")

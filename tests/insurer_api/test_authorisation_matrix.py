@@ -88,6 +88,7 @@ CASES: list[Case] = [
     ),
     Case("GET", "/v1/trips/{trip_a}", A_SIDE),
     Case("GET", "/v1/trips/{trip_a}/scores", A_SIDE),
+    Case("GET", "/v1/trips/{trip_a}/track", A_SIDE),
     Case("GET", "/v1/scores/{score_a}", A_SIDE),
     Case("GET", "/v1/policies/{policy_a}/statements", A_SIDE),
     Case(
