@@ -72,7 +72,9 @@ __all__ = [
 NEOT_DECIMALS = 8
 GAS_DECIMALS = 8
 _VALID_FOR_BLOCKS = 1500
-_EVENT_BATCH_BLOCKS = 200
+# neo-go answers at most 100 requests in one JSON-RPC batch ("the number of requests in batch
+# shouldn't exceed 100")
+_EVENT_BATCH_BLOCKS = 100
 
 type Account = neo_account.Account
 type AccountRef = str | types.UInt160

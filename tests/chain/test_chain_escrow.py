@@ -113,6 +113,19 @@ async def test_track_record_counts_only_that_shops_jobs(neot_chain: DeployedChai
     assert page.next_block > start
 
 
+async def test_a_track_record_scan_spans_more_blocks_than_one_rpc_batch(neot_chain: DeployedChain) -> None:
+    """A shop's whole history is read from block 0; neo-go refuses RPC batches over 100 requests."""
+    client, c = neot_chain.client, neot_chain
+    insurer, shop = c.account("insurer-1"), c.address("shop-1")
+    job = _id("old")
+    await client.lock_job(insurer, job, shop, 5 * NEOT)
+    while await client.block_height() < 250:  # 100 ms blocks: at most a few seconds on a new chain
+        await asyncio.sleep(0.2)
+    page = await client.job_events(from_block=0, shop=shop)
+    assert job in {e.job_id for e in page.events if e.kind is JobEventKind.LOCKED}
+    assert page.next_block >= 250
+
+
 async def test_paying_out_more_than_locked_faults(neot_chain: DeployedChain) -> None:
     client, c = neot_chain.client, neot_chain
     insurer, shop, royalty = c.account("insurer-1"), c.address("shop-1"), c.address("royalty")
