@@ -26,7 +26,7 @@ from neot.demo._drives import STYLES, RoadGraph, write_month
 from neot.demo._processes import Supervisor
 from neot.settings import Settings
 
-__all__ = ["DemoWorld", "Story"]
+__all__ = ["INSURER_USERNAME", "DemoWorld", "Story", "previous_month"]
 
 NEOT = 10**8
 DRIVERS: tuple[tuple[str, str, str], ...] = (
@@ -40,6 +40,7 @@ SHOPS: tuple[tuple[str, str, bool], ...] = (
 )
 _PASSWORD = "demo-password-"  # + a per-run random suffix; printed once for signing in to the dashboard
 SENIOR_SEED_JOBS = 22
+INSURER_USERNAME = "ops@baltic-mutual.demo"
 
 
 @dataclass
@@ -222,11 +223,11 @@ class Story:
             json={
                 "name": "Baltic Mutual",
                 "neo_address": insurer,
-                "username": "ops@baltic-mutual.demo",
+                "username": INSURER_USERNAME,
                 "password": password,
             },
         )
-        self.api.sign_in("insurer", "ops@baltic-mutual.demo", password)
+        self.api.sign_in("insurer", INSURER_USERNAME, password)
         product = self.api.call(
             "insurer", "POST", "/v1/products", json={"definition_id": "standard", "definition_version": 1}
         )

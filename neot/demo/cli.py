@@ -32,7 +32,7 @@ def demo(
     anchored on NEO, premiums charged, a repair paid, a proof verified. Run again to see it again."""
     from neot.demo._api import DemoError
     from neot.demo._processes import Supervisor
-    from neot.demo._story import DemoWorld, Story, previous_month
+    from neot.demo._story import INSURER_USERNAME, DemoWorld, Story, previous_month
 
     settings = get_settings()
     data_dir = ensure_data_dir(settings).resolve()
@@ -47,6 +47,8 @@ def demo(
                 story.start_services(supervisor)
                 if summary_file.exists():
                     story.world = DemoWorld(**json.loads(summary_file.read_text()))
+                    story.api.sign_in("insurer", INSURER_USERNAME, story.world.password)
+                    story.world.epochs = story.api.call("insurer", "GET", "/v1/epochs")
                     story.say(
                         f"[yellow]the story already ran in {data_dir}; showing it again "
                         f"(remove {data_dir} to start from scratch)[/]"
@@ -64,7 +66,6 @@ def demo(
                     story.world.epochs = story.wait_for_anchor()
                     story.prove()
                     summary_file.write_text(json.dumps(_saved(story.world), indent=2))
-                story.world.epochs = story.api.call("insurer", "GET", "/v1/epochs") if story.world.drivers else []
             except DemoError as exc:
                 raise UserError(str(exc), f"logs are in {data_dir / 'demo-logs'}") from exc
             if as_json:

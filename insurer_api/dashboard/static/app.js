@@ -14,7 +14,7 @@ const API = {
   drivers: "/v1/drivers",
   vehicles: "/v1/vehicles",
   epochs: "/v1/epochs",
-  jobs: "/v1/repair/jobs",
+  jobs: "/v1/repair-jobs",
   roads: "/dashboard/roads.geojson",
 };
 const EVENT_COLOURS = { harsh_brake: "#d1242f", harsh_accel: "#bf8700", harsh_corner: "#8250df", speeding: "#0969da" };
@@ -91,8 +91,14 @@ async function showDriver() {
   const statements = await api(API.statements);
   fillTable("driver-statements", statements.map((s) => [
     s.period, s.trip_count, (s.distance_m / 1000).toFixed(1), s.driver_score, neot(s.premium),
-    s.proof_status ?? "pending", { text: s.charge_tx ?? "–", cls: "hash" },
+    proofStatus(s), { text: s.payment?.tx_hash ?? s.charge_error ?? "–", cls: "hash" },
   ]));
+}
+
+// How many of the scores a statement used are anchored on chain (their proof names an anchor).
+function proofStatus(statement) {
+  const anchored = statement.scores.filter((s) => s.proof?.anchor).length;
+  return anchored === statement.scores.length ? `anchored (${anchored})` : `${anchored}/${statement.scores.length} anchored`;
 }
 
 async function drawTrip(id, select) {
@@ -149,7 +155,7 @@ async function showShop() {
   $("shop-view").hidden = false;
   const jobs = await api(API.jobs);
   fillTable("jobs", jobs.map((j) => [j.id, j.service, j.state, neot(j.invoice_amount), neot(j.shop_amount),
-    { text: j.payout_tx ?? "–", cls: "hash" }]));
+    { text: j.chain_job_id, cls: "hash" }]));
 }
 
 $("login-form").addEventListener("submit", signIn);
