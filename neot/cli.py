@@ -28,7 +28,7 @@ COMPONENTS: tuple[str, ...] = (
     "scoring_service.scoring_cli",
     "neot.verify",
     "chain.cli",
-    "insurer_api.payments.cli",
+    "insurer_api.ledger_cli",
     "insurer_api.repair.cli",
     "insurer_api.cli",
 )
