@@ -4,7 +4,7 @@ A fresh migrated database (SQLite file by default; `--database-url` for PostgreS
 insurer, a driver with a vehicle, device and active policy, `--trips` scored trips last month and
 last month's statement (priced by a real risk model fitted on the scoring service's synthetic
 portfolio). The API runs as its own process (`uvicorn --factory insurer_api.app:create_app`,
-one worker) on a loopback socket; this process is the client.
+`--workers`, default one) on a loopback port; this process is the client.
 
 Load is open-loop: requests are *scheduled* at a fixed rate (`--rate`, default 200 req/s) and
 each latency is measured from its scheduled time, so a slow server cannot hide queueing by
@@ -117,7 +117,7 @@ def _free_port() -> int:
         return port
 
 
-def start_server(database_url: str, data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(database_url: str, data_dir: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     """The API in its own process on a free loopback port, as `uvicorn --factory` runs it."""
     port = _free_port()
     env = {
@@ -129,7 +129,7 @@ def start_server(database_url: str, data_dir: Path) -> tuple[subprocess.Popen[by
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "insurer_api.app:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--no-access-log", "--log-level", "warning", "--workers", "1"],
+         "--port", str(port), "--no-access-log", "--log-level", "warning", "--workers", str(workers)],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
     )
     base_url = f"http://127.0.0.1:{port}"
@@ -146,9 +146,48 @@ def start_server(database_url: str, data_dir: Path) -> tuple[subprocess.Popen[by
         time.sleep(0.1)
 
 
-async def phase(
-    client: httpx.AsyncClient, path: str, headers: dict[str, str], rate: float, seconds: float
-) -> list[float]:
+class Connections:
+    """A pool of persistent HTTP/1.1 connections speaking just enough of the protocol for GETs.
+
+    A hand-written client costs a few microseconds per request, so on a small machine the
+    client's own CPU does not crowd out the server being measured (a general HTTP client library
+    costs about a millisecond per request in Python).
+    """
+
+    def __init__(self, host: str, port: int, size: int) -> None:
+        self._host, self._port, self._size = host, port, size
+        self._idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+
+    async def open(self) -> None:
+        for _ in range(self._size):
+            reader, writer = await asyncio.open_connection(self._host, self._port)
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._idle.put_nowait((reader, writer))
+
+    async def close(self) -> None:
+        while not self._idle.empty():
+            _reader, writer = self._idle.get_nowait()
+            writer.close()
+            await writer.wait_closed()
+
+    async def get(self, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        reader, writer = await self._idle.get()
+        lines = [f"GET {path} HTTP/1.1", f"Host: {self._host}", *(f"{k}: {v}" for k, v in headers.items())]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        body = await reader.readexactly(length)
+        self._idle.put_nowait((reader, writer))
+        return status, body
+
+
+async def phase(pool: Connections, path: str, headers: dict[str, str], rate: float, seconds: float) -> list[float]:
     """Latencies (ms) of `rate * seconds` requests scheduled every 1/rate s, from their scheduled time."""
     count = int(rate * seconds)
     loop = asyncio.get_running_loop()
@@ -160,9 +199,9 @@ async def phase(
         delay = scheduled - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
-        response = await client.get(path, headers=headers)
-        if response.status_code != 200:
-            errors.append(response.status_code)
+        status, _body = await pool.get(path, headers)
+        if status != 200:
+            errors.append(status)
         latencies.append((loop.time() - scheduled) * 1000)
 
     await asyncio.gather(*(one(start + i / rate) for i in range(count)))
@@ -178,19 +217,24 @@ def pct(values: list[float], q: float) -> float:
 async def measure(
     base_url: str, score_id: int, statement_id: int, rate: float, seconds: float
 ) -> dict[str, list[float]]:
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=10) as client:
-        login = await client.post("/v1/auth/token", data={"username": "driver@bench.test", "password": PASSWORD})
-        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    login = httpx.post(f"{base_url}/v1/auth/token", data={"username": "driver@bench.test", "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    url = httpx.URL(base_url)
+    assert url.port is not None
+    pool = Connections(url.host, url.port, size=32)
+    await pool.open()
+    try:
         for path in ("/health", f"/v1/scores/{score_id}", f"/v1/statements/{statement_id}"):
-            await phase(client, path, headers, rate, min(seconds, 2.0))  # warm-up: connections, caches
+            await phase(pool, path, headers, rate, min(seconds, 2.0))  # warm-up: caches, thread pool
         return {
-            "baseline GET /health": await phase(client, "/health", {}, rate, seconds),
-            "score GET /v1/scores/{id}": await phase(client, f"/v1/scores/{score_id}", headers, rate, seconds),
+            "baseline GET /health": await phase(pool, "/health", {}, rate, seconds),
+            "score GET /v1/scores/{id}": await phase(pool, f"/v1/scores/{score_id}", headers, rate, seconds),
             "statement GET /v1/statements/{id}": await phase(
-                client, f"/v1/statements/{statement_id}", headers, rate, seconds
+                pool, f"/v1/statements/{statement_id}", headers, rate, seconds
             ),
         }
+    finally:
+        await pool.close()
 
 
 def main() -> None:
@@ -199,12 +243,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each measured phase")
     parser.add_argument("--trips", type=int, default=40, help="scored trips in the statement's month")
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="neot-bench-") as tmp:
         data_dir = Path(tmp)
         database_url = args.database_url or f"sqlite:///{data_dir / 'bench.sqlite3'}"
         score_id, statement_id = seed(database_url, data_dir, args.trips)
-        server, base_url = start_server(database_url, data_dir)
+        server, base_url = start_server(database_url, data_dir, args.workers)
         try:
             results = asyncio.run(measure(base_url, score_id, statement_id, args.rate, args.seconds))
         finally:
@@ -212,7 +257,7 @@ def main() -> None:
             server.wait(timeout=10)
     backend = database_url.split(":", 1)[0]
     print(f"insurer API reads, {backend}, {args.rate:.0f} req/s open loop, {args.seconds:.0f} s per phase, "
-          f"{os.cpu_count()} CPUs, started {date.today()}")
+          f"{args.workers} worker(s), {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, {date.today()}")
     base = results["baseline GET /health"]
     print(f"{'phase':38} {'n':>6} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'p50 x':>7} {'p99 x':>7}")
     for name, values in results.items():

@@ -71,7 +71,11 @@ def create_app(
     if statement_charger is None and (chain_dir / DEPLOYMENT_FILE).is_file():
         install_from_deployment(app, chain_dir)
     app.state.proof_trees = TreeCache()
-    install_database(app, engine if engine is not None else make_engine(settings.database_url))
+    if engine is None:
+        # as many connections as worker threads (AnyIO's default limit is 40): a request waiting
+        # for a connection while threads sit idle would be a self-inflicted stall
+        engine = make_engine(settings.database_url, pool_size=20, max_overflow=20)
+    install_database(app, engine)
     install_exception_handlers(app)
     for router in (*ROUTERS, *SCORING_ROUTERS):
         app.include_router(router)

@@ -12,12 +12,12 @@ Object-level checks (whose row is this?) are done by the data-access functions, 
 404 for rows the caller may not see.
 """
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from insurer_api.auth._crud import user_for_api_key
 from insurer_api.auth._tokens import API_KEY_MARK, InvalidCredentialError, decode_access_token
@@ -25,7 +25,6 @@ from insurer_api.errors import AuthenticationError, PermissionDeniedError
 from insurer_api.schemas import MAX_ID
 from models import Role, User
 from neot.settings import Settings
-from scoring_service.api_deps import get_session
 
 __all__ = [
     "CurrentUser",
@@ -44,10 +43,27 @@ oauth2_scheme = OAuth2PasswordBearer(
     description="A JWT from `POST /v1/auth/token`, or an API key (`neot_…`) from `POST /v1/auth/api-keys`.",
 )
 
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request on the app's database (`app.state.session_factory`, shared with the
+    mounted scoring routes), closed afterwards: anything uncommitted rolls back.
+
+    Async on purpose: creating a session does no I/O (a connection is taken at its first query,
+    on the handler's worker thread) and closing it only hands the connection back, so this saves
+    two worker-thread hops per request.
+    """
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    session = factory()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
+    """Async on purpose, as every dependency without I/O here: no worker-thread hop per request."""
     settings: Settings = request.app.state.settings
     return settings
 
@@ -55,24 +71,37 @@ def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def get_current_user(
+async def get_current_user(
     session: SessionDep,
     settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User:
-    """The active user behind the bearer credential; 401 for anything missing, bad or expired."""
+    """The active user behind the bearer credential; 401 for anything missing, bad or expired.
+
+    Async on purpose: its one primary-key (or key-prefix) lookup is cheaper than the hop to a
+    worker thread a sync dependency costs, and every authenticated request pays it.
+    """
     if not token:
         raise AuthenticationError("not signed in: send `Authorization: Bearer <token or API key>`")
     try:
         if token.startswith(API_KEY_MARK):
-            return user_for_api_key(session=session, key=token)
+            by_key = user_for_api_key(session=session, key=token)
+            _release_connection(session)
+            return by_key
         claims = decode_access_token(token, secret=settings.secret_key.get_secret_value())
     except InvalidCredentialError as exc:
         raise AuthenticationError(str(exc)) from exc
     user = session.get(User, claims.user_id)
     if user is None or not user.is_active:
         raise AuthenticationError("the account behind this token no longer exists or is disabled")
+    _release_connection(session)
     return user
+
+
+def _release_connection(session: Session) -> None:
+    """End the read transaction so the connection goes back to the pool while the request waits
+    for a worker thread (sessions keep loaded rows on commit); the handler takes a fresh one."""
+    session.commit()
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
@@ -83,12 +112,12 @@ def require_role(*roles: Role) -> Any:
     allowed = frozenset(roles)
     names = ", ".join(sorted(r.value for r in allowed))
 
-    def _check(user: CurrentUser) -> User:
+    async def _check(user: CurrentUser) -> User:
         if user.role not in allowed:
             raise PermissionDeniedError(f"this endpoint is for role(s) {names}; you are {user.role.value}")
         return user
 
-    check: Callable[..., User] = _check
+    check: Callable[..., Any] = _check
     return Depends(check)
 
 

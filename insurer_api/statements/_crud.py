@@ -1,5 +1,6 @@
 """Issuing and reading statements (keyword-only; `issue_statement` commits the statement itself)."""
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from scoring_service.anchoring import TreeCache, build_proof, commit_record
 from scoring_service.risk import RiskModel
 
 __all__ = [
+    "UsedScore",
     "get_statement",
     "issue_statement",
     "list_statements",
@@ -117,29 +119,37 @@ def list_statements(*, session: Session, viewer: User, policy_id: int | None = N
     return list(session.scalars(query.order_by(Statement.policy_id, Statement.period_start)))
 
 
+@dataclass(frozen=True, slots=True)
+class UsedScore:
+    """A trip score a statement used: ids, the score, and its proof document once committed."""
+
+    score_id: int
+    trip_id: int
+    score: int
+    proof: dict[str, object] | None
+
+
 def score_refs(
     *, session: Session, statement: Statement, trees: TreeCache | None, with_proofs: bool
-) -> list[tuple[TripScore, dict[str, object] | None]]:
-    """The trip scores a statement used, each with its proof document when committed."""
-    ids = [s.trip_score_id for s in statement.scores]
-    if not ids:
-        return []
-    rows = session.scalars(select(TripScore).where(TripScore.id.in_(ids)).order_by(TripScore.id)).all()
-    committed: set[int] = set()
-    if with_proofs:
-        committed = set(
-            session.scalars(
-                select(Commitment.record_id).where(
-                    Commitment.record_type == RecordType.TRIP_SCORE, Commitment.record_id.in_(ids)
-                )
-            )
+) -> list[UsedScore]:
+    """The trip scores a statement used, in one query of plain columns (this is the hot read path:
+    no ORM objects), each with its proof document when its record is committed."""
+    used = session.execute(
+        select(TripScore.id, TripScore.trip_id, TripScore.score, Commitment.id)
+        .join(StatementScore, StatementScore.trip_score_id == TripScore.id)
+        .outerjoin(
+            Commitment,
+            (Commitment.record_type == RecordType.TRIP_SCORE) & (Commitment.record_id == TripScore.id),
         )
-    out: list[tuple[TripScore, dict[str, object] | None]] = []
-    for row in rows:
+        .where(StatementScore.statement_id == statement.id)
+        .order_by(TripScore.id)
+    ).all()
+    out = []
+    for score_id, trip_id, score, commitment_id in used:
         proof = None
-        if row.id in committed:
-            proof = build_proof(session, record_type=RecordType.TRIP_SCORE, record_id=row.id, trees=trees).to_json()
-        out.append((row, proof))
+        if with_proofs and commitment_id is not None:
+            proof = build_proof(session, record_type=RecordType.TRIP_SCORE, record_id=score_id, trees=trees).to_json()
+        out.append(UsedScore(score_id=score_id, trip_id=trip_id, score=score, proof=proof))
     return out
 
 

@@ -77,7 +77,9 @@ def statement_public(
         premium=statement.premium,
         statement_sha256=statement.statement_sha256.hex(),
         issued_at=statement.issued_at,
-        scores=[StatementScoreRef(score_id=s.id, trip_id=s.trip_id, score=s.score, proof=p) for s, p in refs],
+        scores=[
+            StatementScoreRef(score_id=u.score_id, trip_id=u.trip_id, score=u.score, proof=u.proof) for u in refs
+        ],
         payment=None
         if payment is None
         else PaymentRef(id=payment.id, state=payment.state, tx_hash=payment.intended_tx, block=payment.block),
