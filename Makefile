@@ -40,7 +40,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy neot models migrations
 
 licenses: $(STAMP)
-	$(VENV)/bin/pip-licenses --from=mixed --format=markdown --order=license --with-urls > THIRD_PARTY_LICENSES.md
+	$(VENV)/bin/pip-licenses --from=mixed --format=json --with-urls | $(PY) scripts/licence_table.py > THIRD_PARTY_LICENSES.md
 
 clean:
 	rm -rf $(VENV) .neot .pytest_cache
