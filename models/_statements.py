@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models._base import Base, utcnow
+from models._policies import Policy
 
 __all__ = ["Product", "Statement", "StatementScore"]
 
@@ -51,6 +52,8 @@ class Statement(Base):
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    # loaded with the statement (one query): every view of a statement shows its policy's product
+    policy: Mapped["Policy"] = relationship(lazy="joined", innerjoin=True)
     scores: Mapped[list["StatementScore"]] = relationship(
         back_populates="statement", cascade="all, delete-orphan", order_by="StatementScore.trip_score_id"
     )

@@ -24,7 +24,7 @@ from insurer_api.statements._crud import (
 )
 from insurer_api.statements._models import current_risk_model
 from insurer_api.statements._schemas import PaymentRef, StatementIssue, StatementPublic, StatementScoreRef
-from models import Policy, Role, Statement
+from models import Role, Statement
 from scoring_service.anchoring import TreeCache
 
 __all__ = ["router", "statement_public"]
@@ -55,8 +55,7 @@ def statement_public(
     charge: ChargeOutcome | None = None,
 ) -> StatementPublic:
     """The API view of a statement; the window starts where the month and the policy both have."""
-    policy = session.get(Policy, statement.policy_id)
-    assert policy is not None  # foreign key
+    policy = statement.policy
     payment = charge.payment if charge is not None else payment_of(session=session, statement=statement)
     refs = score_refs(session=session, statement=statement, trees=trees, with_proofs=with_proofs)
     return StatementPublic(
