@@ -399,7 +399,8 @@ class ChainClient:
         delay_s = max(version.protocol.ms_per_block / 4000, 0.02)
         deadline = time.monotonic() + self.inclusion_timeout_s
         async with self._rpc() as rpc:
-            while True:
+            # polls only while the deadline holds: a timeout of 0 sends and returns the hash unwaited
+            while time.monotonic() < deadline:
                 try:
                     log = await rpc.get_application_log_transaction(tx_hash)
                     height = await rpc.get_transaction_height(tx_hash)
@@ -407,9 +408,8 @@ class ChainClient:
                 except noderpc.JsonRpcError as exc:
                     if "unknown" not in exc.message.lower():
                         raise
-                if time.monotonic() > deadline:
-                    raise ChainTimeoutError(f"transaction 0x{tx_hash} not included within {self.inclusion_timeout_s} s")
                 await asyncio.sleep(delay_s)
+        raise ChainTimeoutError(f"transaction 0x{tx_hash} not included within {self.inclusion_timeout_s} s")
 
     # ------------------------------------------------------------------ GAS and NEOT
 

@@ -36,6 +36,7 @@ __all__ = [
     "NodeFiles",
     "find_free_port",
     "neogo_data_dir",
+    "port_is_free",
     "running_pid",
     "stop_pid",
 ]
@@ -68,7 +69,8 @@ def find_free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _port_free(port: int) -> bool:
+def port_is_free(port: int) -> bool:
+    """Whether nothing listens on 127.0.0.1:`port` (so a server we start there is the one we reach)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         try:
             sock.bind(("127.0.0.1", port))
@@ -198,7 +200,7 @@ class NeoGoNode:
         """
         if (pid := running_pid(self.files.home)) is not None:
             raise NodeAlreadyRunning(f"a node from {self.files.home} is already running (pid {pid})")
-        if not _port_free(self.rpc_port):
+        if not port_is_free(self.rpc_port):
             raise PortInUse(f"RPC port 127.0.0.1:{self.rpc_port} is already in use")
         self.write_config()
         binary = neogo_data_dir() / "neogo"

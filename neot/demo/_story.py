@@ -155,7 +155,10 @@ class Story:
     # --- 2. services ------------------------------------------------------------------------
     def start_services(self, sup: Supervisor) -> None:
         import migrations
+        from chain.node import port_is_free
 
+        if not port_is_free(self.port):
+            raise DemoError(f"port {self.port} on 127.0.0.1 is in use; stop what holds it or pass --port")
         migrations.upgrade(self.settings.database_url)
         self.train_risk_model()
         sup.start(

@@ -1,6 +1,5 @@
 """The `neot` command as a user runs it: a real subprocess, real exit codes, real output."""
 
-import json
 import os
 import subprocess
 import sys
@@ -87,16 +86,3 @@ def test_importing_the_cli_pulls_no_server_stack() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-
-
-def test_demo_sets_up_the_data_dir_and_reports_its_state(tmp_path: Path) -> None:
-    env = {"NEOT_DATA_DIR": str(tmp_path / "fresh")}
-    shown = run("demo", "--json", env=env)
-    assert shown.returncode == 0, shown.stderr
-    state = json.loads(shown.stdout)
-    assert state["data_dir"] == str((tmp_path / "fresh").resolve())
-    assert state["revision"] == "0001"
-    assert state["tables"]["drivers"] == 0
-    table = run("demo", env=env)
-    assert table.returncode == 0
-    assert "upload_batches" in table.stdout
