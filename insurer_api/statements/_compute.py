@@ -129,5 +129,23 @@ def statement_document(draft: StatementDraft, *, insurer_address: str) -> dict[s
     }
 
 
+def driver_score_document(draft: StatementDraft, *, driver_id: int) -> dict[str, Any] | None:
+    """The month's driver score as its own anchoring record (`driver_score`), or None for a month
+    without trips. It names the trip scores it summarises, so each can be proved alongside."""
+    if draft.driver_score is None:
+        return None
+    return {
+        "type": str(RecordType.DRIVER_SCORE),
+        "format": FORMAT,
+        "driver_id": driver_id,
+        "policy_id": draft.policy_id,
+        "period": f"{draft.month:%Y-%m}",
+        "score": draft.driver_score,
+        "product_id": draft.premium.product_id,
+        "product_version": draft.premium.product_version,
+        "trip_score_ids": list(draft.trip_score_ids),
+    }
+
+
 def document_sha256(document: dict[str, Any]) -> bytes:
     return hashlib.sha256(canonical_json(document)).digest()

@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session
 from insurer_api.access import get_visible, statement_visible
 from insurer_api.errors import ConflictError, InvalidRequestError
 from insurer_api.policies import get_definition, get_policy
-from insurer_api.statements._compute import compute_statement, document_sha256, month_window, statement_document
+from insurer_api.statements._compute import (
+    compute_statement,
+    document_sha256,
+    driver_score_document,
+    month_window,
+    statement_document,
+)
 from models import Commitment, Insurer, Payment, PolicyStatus, Statement, StatementScore, TripScore, User
 from protocol import RecordType, canonical_json
 from scoring_service.anchoring import TreeCache, build_proof, commit_record
@@ -86,6 +92,9 @@ def issue_statement(
         session.add(statement)
         session.flush()
         commit_record(session, record_type=RecordType.PREMIUM_STATEMENT, record_id=statement.id, record=document)
+        score = driver_score_document(draft, driver_id=policy.driver_id)
+        if score is not None:  # the month's driver score is provable on its own, under the statement's id
+            commit_record(session, record_type=RecordType.DRIVER_SCORE, record_id=statement.id, record=score)
         session.commit()
     except IntegrityError:
         # a concurrent request billed the same month first: that statement stands

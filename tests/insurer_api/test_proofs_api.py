@@ -5,22 +5,29 @@ from datetime import UTC, datetime, timedelta
 
 import jsonschema
 from api_world import World, add_scored_trip
+from sqlalchemy import select
 
 from insurer_api.proofs.routes import PROOF_SCHEMA
-from models import RepairJob, session_scope
+from models import Commitment, RepairJob, session_scope
 from protocol import Proof, RecordType, verify_inclusion
 from scoring_service.anchoring import EpochPolicy, close_due_epoch, commit_record
 
 
 def _commit_world_records(world: World) -> int:
-    """Trip scores and a driver score committed as the scoring pipeline does; a repair payout."""
+    """Trip scores committed as the scoring pipeline does; a repair payout. (Issuing statement A
+    committed its premium statement and, when the month had trips, its driver score.)"""
     with session_scope(world.api.session_factory) as session:
         for side in ("a", "b"):
             score_id = world.ids[f"score_{side}"]
             record = {"type": "trip_score", "trip_id": world.ids[f"trip_{side}"], "score": 80}
             commit_record(session, record_type=RecordType.TRIP_SCORE, record_id=score_id, record=record)
-        record = {"type": "driver_score", "driver_id": world.ids["driver_a"], "score": 85, "month": "2026-10"}
-        commit_record(session, record_type=RecordType.DRIVER_SCORE, record_id=1, record=record)
+        committed = select(Commitment.id).where(
+            Commitment.record_type == RecordType.DRIVER_SCORE, Commitment.record_id == world.ids["statement_a"]
+        )
+        if session.scalar(committed) is None:
+            record = {"type": "driver_score", "driver_id": world.ids["driver_a"], "score": 85, "period": "2026-10"}
+            commit_record(session, record_type=RecordType.DRIVER_SCORE, record_id=world.ids["statement_a"],
+                          record=record)  # fmt: skip
         job = RepairJob(policy_id=world.ids["policy_a"], shop_id=world.ids["shop_a"], service="brakes",
                         authorised_amount=500_00000000, chain_job_id="proof-test-job", opened_by="claim")
         session.add(job)
@@ -34,7 +41,7 @@ def test_proofs_are_served_to_whoever_may_read_the_record_and_bad_requests_are_4
     job_id = _commit_world_records(world)
     paths = {
         "trip": f"/v1/proofs/trip_score/{world.ids['score_a']}",
-        "driver": "/v1/proofs/driver_score/1",
+        "driver": f"/v1/proofs/driver_score/{world.ids['statement_a']}",
         "statement": f"/v1/proofs/premium_statement/{world.ids['statement_a']}",
         "payout": f"/v1/proofs/repair_payout/{job_id}",
     }

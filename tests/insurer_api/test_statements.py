@@ -82,6 +82,13 @@ def test_statement_prices_the_month_from_its_trips(world: World, risk_model_file
     listed = world.ok("driver_a", "GET", f"/v1/policies/{policy['id']}/statements")
     assert [s["id"] for s in listed] == [statement["id"]]
 
+    # the month's driver score is committed for anchoring on its own, provable by its driver
+    driver_proof = world.ok("driver_a", "GET", f"/v1/proofs/driver_score/{statement['id']}")
+    assert driver_proof["record"]["score"] == statement["driver_score"] == 100
+    assert driver_proof["record"]["driver_id"] == world.ids["driver_a"]
+    assert driver_proof["record"]["trip_score_ids"] == [score_1, score_2]
+    assert world.call("driver_b", "GET", f"/v1/proofs/driver_score/{statement['id']}").status_code == 404
+
     # a used score that the scoring pipeline has committed carries its (pending) proof
     with session_scope(factory) as session:
         record = {"type": "trip_score", "score_id": score_1, "score": 90}
