@@ -5,7 +5,7 @@ voided from what the chain says); `reconcile` compares the ledger with the chain
 voids whatever a crash left in flight; `idempotent` answers retried HTTP requests.
 """
 
-from insurer_api.payments._app import install_from_deployment, install_payments
+from insurer_api.payments._app import IdempotencyKey, install_from_deployment, install_payments
 from insurer_api.payments._chain import (
     JOB_LOCKED,
     JOB_REFUNDED,
@@ -56,6 +56,7 @@ __all__ = [
     "ChainUnavailableError",
     "EscrowGateway",
     "EscrowJob",
+    "IdempotencyKey",
     "IdempotencyKeyReusedError",
     "PaymentError",
     "PaymentKind",

@@ -29,7 +29,7 @@ from protocol import RecordType, canonical_json
 from scoring_service.products import Product as Definition
 from scoring_service.risk import Premium, RiskModel, features_from_totals, price_driver
 from scoring_service.scoring import TripTotals, score_totals
-from scoring_service.scoring._store import _totals_of as trip_totals
+from scoring_service.scoring import totals_of as trip_totals
 
 __all__ = ["FORMAT", "StatementDraft", "compute_statement", "document_sha256", "month_window", "statement_document"]
 

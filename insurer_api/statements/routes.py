@@ -3,14 +3,19 @@
 from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from insurer_api.deps import CurrentUser, ObjectId, SessionDep, require_role
 from insurer_api.errors import ApiError, ConflictError, InvalidRequestError
-from insurer_api.payments import IdempotencyKeyReusedError, RequestInProgressError
-from insurer_api.payments._idempotency import idempotent, request_fingerprint
+from insurer_api.payments import (
+    IdempotencyKey,
+    IdempotencyKeyReusedError,
+    RequestInProgressError,
+    idempotent,
+    request_fingerprint,
+)
 from insurer_api.schemas import MAX_ID
 from insurer_api.statements._charging import ChargeOutcome, StatementCharger, request_charge
 from insurer_api.statements._crud import (
@@ -34,16 +39,6 @@ _log = structlog.get_logger(__name__)
 
 _READERS = require_role(Role.ADMIN, Role.INSURER, Role.DRIVER)
 
-type IdempotencyKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
-        pattern=r"^[\x21-\x7e]+$",
-        description="Any unique string per intended statement; a retry with the same key and body replays the answer",
-    ),
-]
 
 
 def statement_public(

@@ -212,10 +212,6 @@ def totals_of(trips: Iterable[Trip], events: Iterable[TripEvent]) -> TripTotals:
     )
 
 
-#: the name the statements module first imported; same function
-_totals_of = totals_of
-
-
 def _ns(moment: datetime) -> int:
     if moment.tzinfo is None:
         raise ValueError("naive datetime given where a UTC instant is required")
