@@ -2,13 +2,16 @@
 
 Each child runs in its own session so that stopping it also stops what it spawned; on exit — normal,
 error or Ctrl-C — every child gets SIGTERM, then SIGKILL after a grace period, so no process outlives
-the demo and no port stays taken.
+the demo and no port stays taken. Should the demo itself be killed outright (SIGKILL gives it no
+chance to clean up), Linux's parent-death signal still sends each child SIGTERM.
 """
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +19,8 @@ from types import TracebackType
 from typing import Self
 
 __all__ = ["Supervisor"]
+
+_PR_SET_PDEATHSIG = 1
 
 
 class Supervisor:
@@ -38,6 +43,7 @@ class Supervisor:
                 stderr=subprocess.STDOUT,
                 env={**os.environ, **(env or {})},
                 start_new_session=True,
+                preexec_fn=_terminate_with_parent,
             )
         finally:
             log.close()
@@ -69,6 +75,12 @@ class Supervisor:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop_all()
+
+
+def _terminate_with_parent() -> None:
+    """In the child, before exec: ask Linux for SIGTERM when the parent dies (PR_SET_PDEATHSIG)."""
+    if sys.platform == "linux":
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _signal_group(child: subprocess.Popen[bytes], sig: signal.Signals) -> None:

@@ -30,6 +30,7 @@ def demo(
 ) -> None:
     """Emulated cars to NEOT payouts: chain, services, three drivers, a month of trips, scores
     anchored on NEO, premiums charged, a repair paid, a proof verified. Run again to see it again."""
+    from chain import ChainError
     from neot.demo._api import DemoError
     from neot.demo._processes import Supervisor
     from neot.demo._story import INSURER_USERNAME, DemoWorld, Story, previous_month
@@ -68,6 +69,12 @@ def demo(
                     summary_file.write_text(json.dumps(_saved(story.world), indent=2))
             except DemoError as exc:
                 raise UserError(str(exc), f"logs are in {data_dir / 'demo-logs'}") from exc
+            except ChainError as exc:
+                raise UserError(
+                    f"the local NEO chain: {exc}",
+                    "stop what holds the port (`neot chain down` with its data dir) or set NEOT_NEO_RPC_URL "
+                    "to another port",
+                ) from exc
             if as_json:
                 typer.echo(json.dumps(story.world.to_json(), indent=2))
             else:

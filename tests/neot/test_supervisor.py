@@ -56,3 +56,28 @@ def test_a_child_that_ignores_sigterm_is_killed(tmp_path: Path) -> None:
                 break
             time.sleep(0.05)
     assert child.returncode == -9
+
+
+def test_children_get_sigterm_when_the_demo_is_killed_outright(tmp_path: Path) -> None:
+    """SIGKILL leaves the supervisor no chance to clean up; the parent-death signal still stops its children."""
+    import signal
+    import subprocess
+
+    script = (
+        "import sys, time; from pathlib import Path; from neot.demo._processes import Supervisor;"
+        f"sup = Supervisor(Path({str(tmp_path)!r}));"
+        "child = sup.start('sleeper', [sys.executable, '-c', 'import time; time.sleep(60)']);"
+        "print(child.pid, flush=True); time.sleep(60)"
+    )
+    demo = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert demo.stdout is not None
+    child_pid = int(demo.stdout.readline())
+    assert _alive(child_pid)
+    demo.send_signal(signal.SIGKILL)
+    demo.wait()
+    demo.stdout.close()
+    for _ in range(100):
+        if not _alive(child_pid):
+            break
+        time.sleep(0.05)
+    assert not _alive(child_pid), "the child outlived its killed parent"
