@@ -67,6 +67,8 @@ def test_driver_sees_the_trip_on_the_map_the_score_trend_and_the_statement(
     assert points == len(trips)
     expect(page.locator("#driver-statements tbody tr")).to_have_count(1)
     expect(page.locator("#driver-statements tbody tr td").nth(6)).to_have_text(driver["charge_tx"])
+    # every score the statement used sits in an epoch anchored on chain
+    expect(page.locator("#driver-statements tbody tr td").nth(5)).to_have_text(f"anchored ({driver['trips']})")
     page.close()
 
 

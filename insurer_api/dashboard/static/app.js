@@ -10,6 +10,7 @@ const API = {
   track: (id) => `/v1/trips/${id}/track`,
   tripScores: (id) => `/v1/trips/${id}/scores`,
   statements: "/v1/statements",
+  statement: (id) => `/v1/statements/${id}`,
   policies: "/v1/policies",
   drivers: "/v1/drivers",
   vehicles: "/v1/vehicles",
@@ -88,7 +89,8 @@ async function showDriver() {
   select.onchange = () => drawTrip(select.value);
   if (trips.length) await drawTrip(trips[trips.length - 1].id, select);
   await drawScores(trips);
-  const statements = await api(API.statements);
+  // the list leaves out proofs; each statement's own page carries them
+  const statements = await Promise.all((await api(API.statements)).map((s) => api(API.statement(s.id))));
   fillTable("driver-statements", statements.map((s) => [
     s.period, s.trip_count, (s.distance_m / 1000).toFixed(1), s.driver_score, neot(s.premium),
     proofStatus(s), { text: s.payment?.tx_hash ?? s.charge_error ?? "–", cls: "hash" },
