@@ -654,48 +654,23 @@ class ChainClient:
                 continue
             kind = JobEventKind(note.event_name)
             s = note.state.as_list()
-            if kind is JobEventKind.LOCKED:
-                event = JobEvent(
-                    kind,
-                    s[0].as_bytes().decode(),
-                    s[1].as_address(),
-                    s[2].as_address(),
-                    s[3].as_int(),
-                    None,
-                    None,
-                    0,
-                    0,
-                    block_index,
-                    tx_hash,
-                )
-            elif kind is JobEventKind.RELEASED:
-                event = JobEvent(
-                    kind,
-                    s[0].as_bytes().decode(),
-                    s[1].as_address(),
-                    s[2].as_address(),
-                    s[4].as_int(),
-                    s[3].as_str(),
-                    s[5].as_address(),
-                    s[6].as_int(),
-                    s[7].as_int(),
-                    block_index,
-                    tx_hash,
-                )
-            else:
-                event = JobEvent(
-                    kind,
-                    s[0].as_bytes().decode(),
-                    s[1].as_address(),
-                    s[2].as_address(),
-                    s[4].as_int(),
-                    s[3].as_str(),
-                    None,
-                    0,
-                    0,
-                    block_index,
-                    tx_hash,
-                )
+            # all three events start (job_id, shop, insurer); LOCKED then has the amount, the
+            # settlements have (outcome, amount) and RELEASED adds the royalty and the returned rest
+            settled = kind is not JobEventKind.LOCKED
+            released = kind is JobEventKind.RELEASED
+            event = JobEvent(
+                kind,
+                s[0].as_bytes().decode(),
+                s[1].as_address(),
+                s[2].as_address(),
+                s[4].as_int() if settled else s[3].as_int(),
+                s[3].as_str() if settled else None,
+                s[5].as_address() if released else None,
+                s[6].as_int() if released else 0,
+                s[7].as_int() if released else 0,
+                block_index,
+                tx_hash,
+            )
             if shop_address is None or event.shop == shop_address:
                 events.append(event)
         return EventPage(events, first, nxt)
