@@ -37,7 +37,7 @@ bench: $(STAMP) system-deps
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy neot models migrations
+	$(VENV)/bin/mypy neot models migrations protocol vehicle_agent scoring_service insurer_api chain
 
 licenses: $(STAMP)
 	$(VENV)/bin/pip-licenses --from=mixed --format=json --with-urls | $(PY) scripts/licence_table.py > THIRD_PARTY_LICENSES.md
