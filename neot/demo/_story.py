@@ -364,7 +364,7 @@ class Story:
             asyncio.run(seed())
 
     # --- 4. the cars drive a month ----------------------------------------------------------
-    def drive_month(self, month_start: date, days: int) -> None:
+    def drive_month(self, sup: Supervisor, month_start: date, days: int) -> None:
         from scoring_service.speedlimits import DEFAULT_SEGMENTS_FILE
 
         graph = RoadGraph.from_segments_file(DEFAULT_SEGMENTS_FILE)
@@ -376,38 +376,22 @@ class Story:
             config = self._agent_config(
                 car, [{"kind": "replay", "path": str(month), "speed": 0, "rebase_time": False}], name="history.toml"
             )
-            log = (car.agent_dir / "history.log").open("ab")
-            agents.append(
-                (
-                    car,
-                    subprocess.Popen(
-                        [self._neot(), "agent", "run", "--config", str(config), "--until-drained"],
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                        env={**os.environ, **self.env, "NEOT_LOG_FORMAT": "json"},
-                    ),
-                )
-            )
-            log.close()
+            argv = [self._neot(), "agent", "run", "--config", str(config), "--until-drained"]
+            agents.append((car, sup.start(f"agent-{car.style}-history", argv, env=self.env)))
             self.say(f"  {car.name}'s agent replays {trips} recorded trips ({km:.0f} km) through its uplink")
         with _progress(self.console) as progress:
             tasks = {car.style: progress.add_task(f"{car.style} car uploading", total=None) for car, _ in agents}
             while any(p.poll() is None for _, p in agents):
                 for car, proc in agents:
-                    stats = _agent_status(self._neot(), car.agent_dir / "history.toml")
-                    if stats:
-                        progress.update(
-                            tasks[car.style],
-                            completed=stats.get("taken_samples", 0) - stats.get("depth_samples", 0),
-                            total=stats.get("taken_samples") or None,
-                        )
+                    uploaded, taken = _uploaded(car.agent_dir / "history.sqlite3")
+                    progress.update(tasks[car.style], completed=uploaded, total=taken or None)
                     if proc.poll() is not None:
                         progress.update(tasks[car.style], description=f"{car.style} car done")
                 time.sleep(0.5)
         failed = [car.style for car, p in agents if p.returncode != 0]
         if failed:
             raise DemoError(
-                f"agents of {', '.join(failed)} exited with an error; see {self.demo_dir}/car-*/history.log"
+                f"agents of {', '.join(failed)} exited with an error; see {self.data_dir}/demo-logs/agent-*-history.log"
             )
         self.say("[green]✓[/] every sample of the month reached the scoring service (signed, numbered, de-duplicated)")
 
@@ -610,11 +594,21 @@ def previous_month(today: date) -> tuple[date, int, str]:
     return date(year, month, 1), calendar.monthrange(year, month)[1], f"{year:04d}-{month:02d}"
 
 
-def _agent_status(neot: str, config: Path) -> dict[str, Any] | None:
-    result = subprocess.run(
-        [neot, "agent", "status", "--config", str(config), "--json"], capture_output=True, text=True
-    )
-    return json.loads(result.stdout) if result.returncode == 0 else None
+def _uploaded(buffer_file: Path) -> tuple[int, int]:
+    """(samples the server has, samples the agent took) from the agent's buffer file, read-only."""
+    from vehicle_agent import Buffer, BufferError
+
+    if not buffer_file.exists():
+        return 0, 0
+    try:
+        buffer = Buffer(buffer_file, max_samples=1, read_only=True)
+    except BufferError:  # the agent is still creating it
+        return 0, 0
+    try:
+        stats = buffer.stats()
+    finally:
+        buffer.close()
+    return stats.taken_samples - stats.depth, stats.taken_samples
 
 
 def _progress(console: Console) -> Progress:

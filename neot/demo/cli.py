@@ -61,7 +61,7 @@ def demo(
                     story.demo_dir.mkdir(parents=True, exist_ok=True)
                     story.say(f"[bold]NEOT demo[/]: {period}, three drivers, one insurer, two repair shops")
                     story.seed(month_start, date(month_start.year + 1, month_start.month, 1))
-                    story.drive_month(month_start, min(days, month_days))
+                    story.drive_month(supervisor, month_start, min(days, month_days))
                     story.score_and_bill(period)
                     story.repair(supervisor)
                     story.world.epochs = story.wait_for_anchor()
