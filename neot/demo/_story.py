@@ -381,12 +381,15 @@ class Story:
             self.say(f"  {car.name}'s agent replays {trips} recorded trips ({km:.0f} km) through its uplink")
         with _progress(self.console) as progress:
             tasks = {car.style: progress.add_task(f"{car.style} car uploading", total=None) for car, _ in agents}
-            while any(p.poll() is None for _, p in agents):
+            while True:
+                running = any(p.poll() is None for _, p in agents)
                 for car, proc in agents:
                     uploaded, taken = _uploaded(car.agent_dir / "history.sqlite3")
                     progress.update(tasks[car.style], completed=uploaded, total=taken or None)
                     if proc.poll() is not None:
                         progress.update(tasks[car.style], description=f"{car.style} car done")
+                if not running:
+                    break
                 time.sleep(0.5)
         failed = [car.style for car, p in agents if p.returncode != 0]
         if failed:
