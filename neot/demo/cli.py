@@ -1,5 +1,6 @@
 """`neot demo`: the whole NEOT story on this machine, then the dashboard until Ctrl-C."""
 
+import dataclasses
 import json
 import signal
 from pathlib import Path
@@ -66,7 +67,7 @@ def demo(
                     story.repair(supervisor)
                     story.world.epochs = story.wait_for_anchor()
                     story.prove()
-                    summary_file.write_text(json.dumps(_saved(story.world), indent=2))
+                    summary_file.write_text(json.dumps(dataclasses.asdict(story.world), indent=2))
             except DemoError as exc:
                 raise UserError(str(exc), f"logs are in {data_dir / 'demo-logs'}") from exc
             except ChainError as exc:
@@ -91,22 +92,6 @@ def demo(
     finally:
         story.stop_chain()
         story.api.close()
-
-
-def _saved(world: Any) -> dict[str, Any]:
-    return {
-        "rpc_url": world.rpc_url,
-        "network_magic": world.network_magic,
-        "contracts": world.contracts,
-        "accounts": world.accounts,
-        "password": world.password,
-        "drivers": world.drivers,
-        "shops": world.shops,
-        "epochs": world.epochs,
-        "proof_file": world.proof_file,
-        "proof_verified": world.proof_verified,
-        "dashboard_url": world.dashboard_url,
-    }
 
 
 def _print_summary(console: Console, world: Any) -> None:
