@@ -75,36 +75,53 @@ def seed(database_url: str, data_dir: Path, trips: int) -> tuple[int, int]:
         driver = Driver(name="Bench Driver", email="driver@bench.test")
         session.add_all([insurer, driver])
         session.flush()
-        create_user(session=session, username="driver@bench.test", password=PASSWORD, role=Role.DRIVER,
-                    driver_id=driver.id)
-        insurer_user = create_user(session=session, username="ops@bench.test", password=PASSWORD,
-                                   role=Role.INSURER, insurer_id=insurer.id)
+        create_user(
+            session=session, username="driver@bench.test", password=PASSWORD, role=Role.DRIVER, driver_id=driver.id
+        )
+        insurer_user = create_user(
+            session=session, username="ops@bench.test", password=PASSWORD, role=Role.INSURER, insurer_id=insurer.id
+        )
         vehicle = Vehicle(driver_id=driver.id, vin="WVWZZZ1JZ3W386520")
         session.add(vehicle)
         session.flush()
         key = DeviceKey.generate()
         device = Device(vehicle_id=vehicle.id, neo_address=key.address, public_key=key.public_key)
-        policy = Policy(insurer_id=insurer.id, driver_id=driver.id, vehicle_id=vehicle.id, product_id="standard",
-                        product_version=1, period_start=month, period_end=month.replace(year=month.year + 1),
-                        base_premium=5_000_000_000, status=PolicyStatus.ACTIVE)
+        policy = Policy(
+            insurer_id=insurer.id,
+            driver_id=driver.id,
+            vehicle_id=vehicle.id,
+            product_id="standard",
+            product_version=1,
+            period_start=month,
+            period_end=month.replace(year=month.year + 1),
+            base_premium=5_000_000_000,
+            status=PolicyStatus.ACTIVE,
+        )
         session.add_all([device, policy])
         session.flush()
         start_ns = int(datetime.combine(month, datetime.min.time(), UTC).timestamp()) * 10**9
         score_ids = []
         for i in range(trips):
             t0 = start_ns + (i * 20 + 60) * 60 * 10**9
-            trip = Trip(device_id=device.id, start_ns=t0, end_ns=t0 + 900 * 10**9, distance_m=9_000.0 + i,
-                        duration_s=900.0)
+            trip = Trip(
+                device_id=device.id, start_ns=t0, end_ns=t0 + 900 * 10**9, distance_m=9_000.0 + i, duration_s=900.0
+            )
             session.add(trip)
             session.flush()
-            score = TripScore(trip_id=trip.id, product_id="standard", product_version=1, score=70 + i % 30,
-                              reasons=[{"kind": "harsh_brake", "rate": "1.0", "penalty": 3, "text": "1.0 per 100 km"}])
+            score = TripScore(
+                trip_id=trip.id,
+                product_id="standard",
+                product_version=1,
+                score=70 + i % 30,
+                reasons=[{"kind": "harsh_brake", "rate": "1.0", "penalty": 3, "text": "1.0 per 100 km"}],
+            )
             session.add(score)
             session.flush()
             score_ids.append(score.id)
         session.commit()
-        statement, _ = issue_statement(session=session, issuer=insurer_user, policy_id=policy.id, month=month,
-                                       model=model)
+        statement, _ = issue_statement(
+            session=session, issuer=insurer_user, policy_id=policy.id, month=month, model=model
+        )
         ids = (score_ids[len(score_ids) // 2], statement.id)
     engine.dispose()
     return ids
@@ -128,9 +145,25 @@ def start_server(database_url: str, data_dir: Path, workers: int = 1) -> tuple[s
         "NEOT_ENVIRONMENT": "production",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "insurer_api.app:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--no-access-log", "--log-level", "warning", "--workers", str(workers)],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "insurer_api.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
     )
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -256,14 +289,18 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=10)
     backend = database_url.split(":", 1)[0]
-    print(f"insurer API reads, {backend}, {args.rate:.0f} req/s open loop, {args.seconds:.0f} s per phase, "
-          f"{args.workers} worker(s), {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, {date.today()}")
+    print(
+        f"insurer API reads, {backend}, {args.rate:.0f} req/s open loop, {args.seconds:.0f} s per phase, "
+        f"{args.workers} worker(s), {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, {date.today()}"
+    )
     base = results["baseline GET /health"]
     print(f"{'phase':38} {'n':>6} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'p50 x':>7} {'p99 x':>7}")
     for name, values in results.items():
         p50, p90, p99 = pct(values, 50), pct(values, 90), pct(values, 99)
-        print(f"{name:38} {len(values):6d} {p50:8.2f} {p90:8.2f} {p99:8.2f} {max(values):8.2f} "
-              f"{p50 / pct(base, 50):7.2f} {p99 / pct(base, 99):7.2f}")
+        print(
+            f"{name:38} {len(values):6d} {p50:8.2f} {p90:8.2f} {p99:8.2f} {max(values):8.2f} "
+            f"{p50 / pct(base, 50):7.2f} {p99 / pct(base, 99):7.2f}"
+        )
     for name in ("score GET /v1/scores/{id}", "statement GET /v1/statements/{id}"):
         p99 = pct(results[name], 99)
         verdict = "meets" if p99 < TARGET_P99_MS else "MISSES"

@@ -53,8 +53,15 @@ def _records(count: int) -> list[bytes]:
     return [
         os.urandom(32)
         + canonical_json(
-            {"type": "trip_score", "trip_id": i, "score": i % 101, "product_id": "phyd", "product_version": 1,
-             "distance_m": 1000 + i % 50_000, "duration_ms": 60_000 + i % 3_600_000}
+            {
+                "type": "trip_score",
+                "trip_id": i,
+                "score": i % 101,
+                "product_id": "phyd",
+                "product_version": 1,
+                "distance_m": 1000 + i % 50_000,
+                "duration_ms": 60_000 + i % 3_600_000,
+            }
         )
         for i in range(count)
     ]
@@ -144,15 +151,35 @@ def main() -> None:
     table = Table(title=f"One epoch of {n:,} leaves (RFC 6962, SHA-256; load {load:.1f} on {os.cpu_count()} CPUs)")
     for column in ("figure", "value", "target", "baseline (same run)", "ratio vs baseline"):
         table.add_column(column, justify="left" if column in ("figure", "baseline (same run)") else "right")
-    table.add_row("tree build", f"{build_s:.2f} s", "< 3 s", f"raw hashlib, 1 SHA-256/leaf: {raw_s:.2f} s",
-                  f"{build_s / raw_s:.2f}")
+    table.add_row(
+        "tree build",
+        f"{build_s:.2f} s",
+        "< 3 s",
+        f"raw hashlib, 1 SHA-256/leaf: {raw_s:.2f} s",
+        f"{build_s / raw_s:.2f}",
+    )
     table.add_row("audit path length", f"{longest} hashes", "≤ 21", f"ceil(log2 n) = {least}", f"{longest / least:.2f}")
-    table.add_row("verify one proof (no RPC)", f"{verify_s * 1e6:.1f} µs", "< 50 µs",
-                  f"{path_len + 1} raw SHA-256: {hash_s * 1e6:.1f} µs", f"{verify_s / hash_s:.2f}")
-    table.add_row("  … from the JSON document", f"{parse_verify_s * 1e6:.1f} µs", "",
-                  f"{path_len + 1} raw SHA-256: {hash_s * 1e6:.1f} µs", f"{parse_verify_s / hash_s:.2f}")
-    table.add_row("chain cost per record", f"{epoch_gas / n / GAS:.10f} GAS", "→ 0",
-                  f"1 anchor tx per record: {single_gas / GAS:.5f} GAS", f"{epoch_gas / n / single_gas:.2e}")
+    table.add_row(
+        "verify one proof (no RPC)",
+        f"{verify_s * 1e6:.1f} µs",
+        "< 50 µs",
+        f"{path_len + 1} raw SHA-256: {hash_s * 1e6:.1f} µs",
+        f"{verify_s / hash_s:.2f}",
+    )
+    table.add_row(
+        "  … from the JSON document",
+        f"{parse_verify_s * 1e6:.1f} µs",
+        "",
+        f"{path_len + 1} raw SHA-256: {hash_s * 1e6:.1f} µs",
+        f"{parse_verify_s / hash_s:.2f}",
+    )
+    table.add_row(
+        "chain cost per record",
+        f"{epoch_gas / n / GAS:.10f} GAS",
+        "→ 0",
+        f"1 anchor tx per record: {single_gas / GAS:.5f} GAS",
+        f"{epoch_gas / n / single_gas:.2e}",
+    )
     table.add_row("one anchor transaction", f"{epoch_gas / GAS:.5f} GAS", "", "", "")
     console.print(table)
 

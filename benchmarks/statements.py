@@ -68,26 +68,59 @@ def build_portfolio(session: Session, count: int) -> tuple[list[int], User]:
     session.add(insurer)
     session.flush()
     admin = create_user(session=session, username="bench@neot.test", password="bench-password", role=Role.ADMIN)
-    session.execute(insert(Driver), [
-        {"id": i, "name": f"driver {i}", "email": f"d{i}@bench.test"} for i in range(1, count + 1)])
-    session.execute(insert(Vehicle), [
-        {"id": i, "driver_id": i, "vin": f"BENCH{i:012d}"} for i in range(1, count + 1)])
-    session.execute(insert(Device), [
-        {"id": i, "vehicle_id": i, "neo_address": f"N{i:033d}", "public_key": b"\x02" + i.to_bytes(32, "big")}
-        for i in range(1, count + 1)])
-    session.execute(insert(Policy), [
-        {"id": i, "insurer_id": insurer.id, "driver_id": i, "vehicle_id": i, "product_id": "standard",
-         "product_version": 1, "period_start": last_month, "period_end": cover_end, "base_premium": 0,
-         "status": PolicyStatus.ACTIVE} for i in range(1, count + 1)])
+    session.execute(
+        insert(Driver), [{"id": i, "name": f"driver {i}", "email": f"d{i}@bench.test"} for i in range(1, count + 1)]
+    )
+    session.execute(insert(Vehicle), [{"id": i, "driver_id": i, "vin": f"BENCH{i:012d}"} for i in range(1, count + 1)])
+    session.execute(
+        insert(Device),
+        [
+            {"id": i, "vehicle_id": i, "neo_address": f"N{i:033d}", "public_key": b"\x02" + i.to_bytes(32, "big")}
+            for i in range(1, count + 1)
+        ],
+    )
+    session.execute(
+        insert(Policy),
+        [
+            {
+                "id": i,
+                "insurer_id": insurer.id,
+                "driver_id": i,
+                "vehicle_id": i,
+                "product_id": "standard",
+                "product_version": 1,
+                "period_start": last_month,
+                "period_end": cover_end,
+                "base_premium": 0,
+                "status": PolicyStatus.ACTIVE,
+            }
+            for i in range(1, count + 1)
+        ],
+    )
     trips, scores = [], []
     for i in range(1, count + 1):
         for k in range(TRIPS_PER_POLICY):
             trip_id = (i - 1) * TRIPS_PER_POLICY + k + 1
             begin = start_ns + k * 86_400 * 10**9
-            trips.append({"id": trip_id, "device_id": i, "start_ns": begin, "end_ns": begin + 1800 * 10**9,
-                          "distance_m": 15_000.0 + 1000 * k, "duration_s": 1800.0})
-            scores.append({"trip_id": trip_id, "product_id": "standard", "product_version": 1,
-                           "score": 60 + (i * 7 + k) % 40, "reasons": []})
+            trips.append(
+                {
+                    "id": trip_id,
+                    "device_id": i,
+                    "start_ns": begin,
+                    "end_ns": begin + 1800 * 10**9,
+                    "distance_m": 15_000.0 + 1000 * k,
+                    "duration_s": 1800.0,
+                }
+            )
+            scores.append(
+                {
+                    "trip_id": trip_id,
+                    "product_id": "standard",
+                    "product_version": 1,
+                    "score": 60 + (i * 7 + k) % 40,
+                    "reasons": [],
+                }
+            )
     session.execute(insert(Trip), trips)
     session.execute(insert(TripScore), scores)
     session.commit()
@@ -114,12 +147,22 @@ def run_baseline(session: Session, policy_ids: list[int], month: date) -> float:
             .join(Device, Device.id == Trip.device_id)
             .where(Device.vehicle_id == policy.vehicle_id)
         ).all()
-        session.add(Statement(
-            policy_id=policy_id, period_start=month, period_end=month_end,
-            distance_m=int(sum(r.distance_m for r in rows)), trip_count=len(rows),
-            driver_score=sum(r.score for r in rows) // max(len(rows), 1), risk_factor="1", model_version=0,
-            model_sha256="0" * 64, base_premium=1, premium=1,
-            statement_sha256=hashlib.sha256(str(policy_id).encode()).digest()))
+        session.add(
+            Statement(
+                policy_id=policy_id,
+                period_start=month,
+                period_end=month_end,
+                distance_m=int(sum(r.distance_m for r in rows)),
+                trip_count=len(rows),
+                driver_score=sum(r.score for r in rows) // max(len(rows), 1),
+                risk_factor="1",
+                model_version=0,
+                model_sha256="0" * 64,
+                base_premium=1,
+                premium=1,
+                statement_sha256=hashlib.sha256(str(policy_id).encode()).digest(),
+            )
+        )
         session.commit()
     return time.perf_counter() - began
 
@@ -138,8 +181,9 @@ def main() -> None:
         }
         last_month, _end, _ns = _months()
         portfolio = synthetic_portfolio(3000, seed=7)
-        model = fit_risk_model(portfolio.features, portfolio.exposure, portfolio.claim_count, version=1,
-                               amount=portfolio.amount)
+        model = fit_risk_model(
+            portfolio.features, portfolio.exposure, portfolio.claim_count, version=1, amount=portfolio.amount
+        )
         engines = {name: make_engine(url) for name, url in urls.items()}
         sessions, admins, ids = {}, {}, []
         for name, url in urls.items():
@@ -151,17 +195,20 @@ def main() -> None:
         timings = {"statements": 0.0, "baseline": 0.0}
         chunk = -(-n // args.rounds)
         for first in range(0, n, chunk):
-            part = ids[first:first + chunk]
-            timings["statements"] += run_statements(sessions["statements"], admins["statements"], part, last_month,
-                                                    model)
+            part = ids[first : first + chunk]
+            timings["statements"] += run_statements(
+                sessions["statements"], admins["statements"], part, last_month, model
+            )
             timings["baseline"] += run_baseline(sessions["baseline"], part, last_month)
         issued = sessions["statements"].query(Statement).count()
         assert issued == n, f"{issued} statements for {n} policies"
         for name in urls:
             sessions[name].close()
             engines[name].dispose()
-    print(f"statement generation, {n} policies, {TRIPS_PER_POLICY} scored trips each, "
-          f"{urls['statements'].split(':')[0]}, {args.rounds} alternating rounds")
+    print(
+        f"statement generation, {n} policies, {TRIPS_PER_POLICY} scored trips each, "
+        f"{urls['statements'].split(':')[0]}, {args.rounds} alternating rounds"
+    )
     print(f"{'':12}{'total s':>10}{'per policy ms':>16}")
     for name in ("statements", "baseline"):
         print(f"{name:12}{timings[name]:>10.2f}{timings[name] / n * 1000:>16.3f}")

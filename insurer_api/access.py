@@ -121,9 +121,7 @@ def statement_visible(user: User) -> Condition:
     return Statement.policy_id.in_(policies)
 
 
-def get_visible[T](
-    *, session: Session, model: type[T], object_id: int, visible: Condition, kind: str
-) -> T:
+def get_visible[T](*, session: Session, model: type[T], object_id: int, visible: Condition, kind: str) -> T:
     """The row `object_id` of `model` if `visible` admits it, else `NotFoundError` (same for absent)."""
     pk = model.id  # type: ignore[attr-defined]
     row = session.scalar(select(model).where(pk == object_id, visible))

@@ -43,6 +43,7 @@ oauth2_scheme = OAuth2PasswordBearer(
     description="A JWT from `POST /v1/auth/token`, or an API key (`neot_…`) from `POST /v1/auth/api-keys`.",
 )
 
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request on the app's database (`app.state.session_factory`, shared with the
     mounted scoring routes), closed afterwards: anything uncommitted rolls back.

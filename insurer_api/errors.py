@@ -96,9 +96,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         for err in exc.errors()
     ]
     summary = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
-    return JSONResponse(
-        jsonable_encoder(_error_body(f"invalid request: {summary}", errors=errors)), status_code=422
-    )
+    return JSONResponse(jsonable_encoder(_error_body(f"invalid request: {summary}", errors=errors)), status_code=422)
 
 
 async def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -112,9 +110,7 @@ async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    _log.error(
-        "unhandled error", method=request.method, path=request.url.path, error_type=type(exc).__name__
-    )
+    _log.error("unhandled error", method=request.method, path=request.url.path, error_type=type(exc).__name__)
     return JSONResponse(_error_body("internal error"), status_code=500)
 
 

@@ -102,4 +102,3 @@ def gateway_from_settings(chain_dir: Path | None) -> "EscrowGateway":
         return EscrowGateway.from_deployment(Deployment.load(folder))
     except DeploymentError as exc:
         raise UserError(str(exc), "run `neot chain deploy` or pass --chain-dir") from exc
-

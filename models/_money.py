@@ -43,9 +43,7 @@ class RepairJob(Base):
     shop_id: Mapped[int | None] = mapped_column(ForeignKey("repair_shops.id"), index=True)
     service: Mapped[str] = mapped_column(String(64))
     dtc: Mapped[str | None] = mapped_column(String(8))
-    state: Mapped[JobState] = mapped_column(
-        str_enum(JobState), default=JobState.OPENED
-    )
+    state: Mapped[JobState] = mapped_column(str_enum(JobState), default=JobState.OPENED)
     authorised_amount: Mapped[int]
     invoice_amount: Mapped[int | None]
     shop_amount: Mapped[int | None]
@@ -82,9 +80,7 @@ class Payment(Base):
     request_sha256: Mapped[bytes] = mapped_column(LargeBinary(32))
     kind: Mapped[str] = mapped_column(String(32))
     amount: Mapped[int]
-    state: Mapped[PaymentState] = mapped_column(
-        str_enum(PaymentState), default=PaymentState.INTENDED
-    )
+    state: Mapped[PaymentState] = mapped_column(str_enum(PaymentState), default=PaymentState.INTENDED)
     intended_tx: Mapped[str | None] = mapped_column(String(66))
     # The signed transaction itself: after a crash the very same bytes (same hash) are re-sent, so the
     # chain includes them at most once; past `valid_until_block` they can never be included.
@@ -149,6 +145,4 @@ def _check_balanced(session: Session, flush_context: UOWTransaction, instances: 
             continue
         total = sum(p.amount for p in entry.postings if p not in session.deleted)
         if total != 0 or not entry.postings:
-            raise UnbalancedEntryError(
-                f"journal entry {entry.description!r} does not balance: postings sum to {total}"
-            )
+            raise UnbalancedEntryError(f"journal entry {entry.description!r} does not balance: postings sum to {total}")

@@ -34,9 +34,7 @@ class Policy(Base):
     period_start: Mapped[date]
     period_end: Mapped[date]
     base_premium: Mapped[int]
-    status: Mapped[PolicyStatus] = mapped_column(
-        str_enum(PolicyStatus), default=PolicyStatus.QUOTED
-    )
+    status: Mapped[PolicyStatus] = mapped_column(str_enum(PolicyStatus), default=PolicyStatus.QUOTED)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -56,9 +54,7 @@ class ScoreEpoch(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     epoch: Mapped[int] = mapped_column(unique=True)
-    state: Mapped[EpochState] = mapped_column(
-        str_enum(EpochState), default=EpochState.OPEN
-    )
+    state: Mapped[EpochState] = mapped_column(str_enum(EpochState), default=EpochState.OPEN)
     root: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     leaf_count: Mapped[int] = mapped_column(default=0)
     tx_hash: Mapped[str | None] = mapped_column(String(66))

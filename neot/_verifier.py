@@ -136,4 +136,3 @@ def verify_against_node(
         raise VerificationError(FailureReason.PENDING, "the record's epoch is not anchored yet")
     verify(proof, read_chain(proof, rpc_url, contract=contract, timeout_s=timeout_s))
     return proof, inclusion, anchor
-

@@ -122,8 +122,12 @@ def _parse_record(value: str) -> tuple[str, int]:
 
 
 def proof(
-    record: Annotated[str, typer.Argument(help="TYPE/ID, e.g. trip_score/42 (types: trip_score, driver_score,"
-                                            " premium_statement, repair_payout).")],
+    record: Annotated[
+        str,
+        typer.Argument(
+            help="TYPE/ID, e.g. trip_score/42 (types: trip_score, driver_score, premium_statement, repair_payout)."
+        ),
+    ],
     out: Annotated[Path | None, typer.Option("--out", help="Write the proof here (default: stdout).")] = None,
 ) -> None:
     """Write the self-contained proof of one committed record (pending until its epoch is anchored)."""

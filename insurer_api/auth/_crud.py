@@ -83,9 +83,7 @@ def user_for_api_key(*, session: Session, key: str) -> User:
 def create_api_key(*, session: Session, user: User, name: str) -> tuple[ApiKey, str]:
     """A new key for `user` and its full text, which is returned here once and never stored."""
     generated = generate_api_key()
-    row = ApiKey(
-        user_id=user.id, name=name, prefix=generated.prefix, secret_sha256=generated.secret_sha256
-    )
+    row = ApiKey(user_id=user.id, name=name, prefix=generated.prefix, secret_sha256=generated.secret_sha256)
     session.add(row)
     session.flush()
     return row, generated.key

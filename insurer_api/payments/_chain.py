@@ -50,16 +50,30 @@ _EVENT_BATCH_BLOCKS = 100  # neo-go refuses batches of more than 100 requests
 _EVENT_FIELDS: Mapping[str, tuple[tuple[str, str], ...]] = {
     "JobLocked": (("job_id", "b"), ("shop", "a"), ("insurer", "a"), ("amount", "i")),
     "JobReleased": (
-        ("job_id", "b"), ("shop", "a"), ("insurer", "a"), ("outcome", "s"), ("shop_amount", "i"),
-        ("royalty_account", "a"), ("royalty_amount", "i"), ("returned_amount", "i"),
+        ("job_id", "b"),
+        ("shop", "a"),
+        ("insurer", "a"),
+        ("outcome", "s"),
+        ("shop_amount", "i"),
+        ("royalty_account", "a"),
+        ("royalty_amount", "i"),
+        ("returned_amount", "i"),
     ),
     "JobRefunded": (("job_id", "b"), ("shop", "a"), ("insurer", "a"), ("outcome", "s"), ("amount", "i")),
     "PremiumDeposited": (
-        ("policy_id", "b"), ("driver", "a"), ("operator", "a"), ("amount", "i"),
-        ("cap_per_period", "i"), ("end_ms", "i"),
+        ("policy_id", "b"),
+        ("driver", "a"),
+        ("operator", "a"),
+        ("amount", "i"),
+        ("cap_per_period", "i"),
+        ("end_ms", "i"),
     ),
     "PremiumCharged": (
-        ("policy_id", "b"), ("driver", "a"), ("operator", "a"), ("period", "i"), ("amount", "i"),
+        ("policy_id", "b"),
+        ("driver", "a"),
+        ("operator", "a"),
+        ("period", "i"),
+        ("amount", "i"),
         ("statement_hash", "b"),
     ),
     "PremiumWithdrawn": (("policy_id", "b"), ("driver", "a"), ("amount", "i")),
@@ -201,7 +215,13 @@ class EscrowGateway:
         return await self._prepare(call.script, insurer)
 
     async def prepare_release(
-        self, *, insurer: str, job_id: bytes, shop: str, shop_amount: int, royalty_account: str,
+        self,
+        *,
+        insurer: str,
+        job_id: bytes,
+        shop: str,
+        shop_amount: int,
+        royalty_account: str,
         royalty_amount: int,
     ) -> PreparedTx:
         call = self.escrow.call_function(
@@ -247,9 +267,7 @@ class EscrowGateway:
             tx.network_fee = await self._rpc(client.calculate_network_fee(tx))
             tx.witnesses = []
             account.sign_tx(tx, version.protocol.network)
-        return PreparedTx(
-            tx_hash=f"0x{tx.hash()}", raw=tx.to_array(), valid_until_block=tx.valid_until_block
-        )
+        return PreparedTx(tx_hash=f"0x{tx.hash()}", raw=tx.to_array(), valid_until_block=tx.valid_until_block)
 
     async def send(self, raw: bytes) -> None:
         """Broadcast; a transaction the node already has (in its pool or a block) is not an error."""
@@ -266,9 +284,7 @@ class EscrowGateway:
         """The executed result, or None while the transaction is not in a block."""
         async with self._client() as client:
             try:
-                log = await self._rpc(
-                    client.get_application_log_transaction(tx_hash)
-                )
+                log = await self._rpc(client.get_application_log_transaction(tx_hash))
                 block = await self._rpc(client.get_transaction_height(tx_hash))
             except noderpc.JsonRpcError as exc:
                 if "unknown" in str(exc).lower() or "not found" in str(exc).lower():
@@ -316,9 +332,7 @@ class EscrowGateway:
 
     async def _read(self, method: str, args: list[Any]) -> noderpc.StackItem:
         async with self._client() as client:
-            res = await self._rpc(
-                client.invoke_script(self.escrow.call_function(method, args).script)
-            )
+            res = await self._rpc(client.invoke_script(self.escrow.call_function(method, args).script))
         if res.state != "HALT":
             raise ChainRefusedError(f"escrow {method} failed", res.exception)
         item: noderpc.StackItem = res.stack[0]
@@ -345,9 +359,7 @@ class EscrowGateway:
     async def balance_of(self, address: str) -> int:
         """NEOT held by `address`."""
         async with self._client() as client:
-            res = await self._rpc(
-                client.invoke_script(self.token.call_function("balanceOf", [_u160(address)]).script)
-            )
+            res = await self._rpc(client.invoke_script(self.token.call_function("balanceOf", [_u160(address)]).script))
         if res.state != "HALT":
             raise ChainRefusedError("NEOT balanceOf failed", res.exception)
         amount: int = res.stack[0].as_int()
@@ -370,8 +382,12 @@ class EscrowGateway:
             for batch_start in range(start, height, _EVENT_BATCH_BLOCKS):
                 indexes = range(batch_start, min(batch_start + _EVENT_BATCH_BLOCKS, height))
                 payload = [
-                    {"jsonrpc": "2.0", "id": index, "method": "getblocknotifications",
-                     "params": [index, {"contract": f"0x{self.escrow.hash}"}]}
+                    {
+                        "jsonrpc": "2.0",
+                        "id": index,
+                        "method": "getblocknotifications",
+                        "params": [index, {"contract": f"0x{self.escrow.hash}"}],
+                    }
                     for index in indexes
                 ]
                 answers = await self._rpc(self._post_batch(client, payload))

@@ -1,11 +1,11 @@
 """The payments package's exception tree.
 
-    PaymentError                    anything that stops a payment or a reconciliation
-    ├── IdempotencyKeyReusedError   the key was used before with a different request body (422)
-    ├── RequestInProgressError      the first request with this key is still running (409)
-    ├── ChainRefusedError           the VM refuses the operation (test invoke or on-chain FAULT)
-    ├── ChainUnavailableError       the NEO node does not answer, or answers too late
-    └── UnknownSignerError          no key is configured for the account that must sign
+PaymentError                    anything that stops a payment or a reconciliation
+├── IdempotencyKeyReusedError   the key was used before with a different request body (422)
+├── RequestInProgressError      the first request with this key is still running (409)
+├── ChainRefusedError           the VM refuses the operation (test invoke or on-chain FAULT)
+├── ChainUnavailableError       the NEO node does not answer, or answers too late
+└── UnknownSignerError          no key is configured for the account that must sign
 """
 
 __all__ = [

@@ -74,8 +74,11 @@ def _claim(session: Session, *, principal: str, key: str, fingerprint: bytes) ->
         if row.created_at < utcnow() - STALE_AFTER:
             took = session.execute(
                 update(IdempotentRequest)
-                .where(IdempotentRequest.id == row.id, IdempotentRequest.created_at == row.created_at,
-                       IdempotentRequest.state == RequestState.RUNNING)
+                .where(
+                    IdempotentRequest.id == row.id,
+                    IdempotentRequest.created_at == row.created_at,
+                    IdempotentRequest.state == RequestState.RUNNING,
+                )
                 .values(created_at=utcnow())
             )
             session.commit()
@@ -112,9 +115,7 @@ def idempotent(
         final = is_final_error(exc)
         if final is None:
             session.execute(
-                delete(IdempotentRequest).where(
-                    IdempotentRequest.principal == principal, IdempotentRequest.key == key
-                )
+                delete(IdempotentRequest).where(IdempotentRequest.principal == principal, IdempotentRequest.key == key)
             )
             session.commit()
             raise

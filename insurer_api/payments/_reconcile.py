@@ -63,8 +63,7 @@ class ReconcileReport:
             "payments_checked": self.payments_checked,
             "actions": [{"subject": a.subject, "result": a.result} for a in self.actions],
             "differences": [
-                {"subject": d.subject, "ledger": d.ledger, "chain": d.chain, "note": d.note}
-                for d in self.differences
+                {"subject": d.subject, "ledger": d.ledger, "chain": d.chain, "note": d.note} for d in self.differences
             ],
         }
 
@@ -108,8 +107,13 @@ async def reconcile(session: Session, gateway: EscrowGateway, *, exclusive_escro
         _compare(report, name, 0, amount, "escrow events move NEOT the ledger does not know of")
     if exclusive_escrow:
         held = sum(amount for name, amount in balances(session, prefix="escrow:").items())
-        _compare(report, f"escrow contract {gateway.escrow_address}", held,
-                 await gateway.balance_of(gateway.escrow_address), "all NEOT the escrow holds")
+        _compare(
+            report,
+            f"escrow contract {gateway.escrow_address}",
+            held,
+            await gateway.balance_of(gateway.escrow_address),
+            "all NEOT the escrow holds",
+        )
 
     for payment in session.scalars(select(Payment).where(Payment.state == PaymentState.CONFIRMED)):
         report.payments_checked += 1
@@ -117,8 +121,12 @@ async def reconcile(session: Session, gateway: EscrowGateway, *, exclusive_escro
         outcome = await gateway.outcome(payment.intended_tx)
         if outcome is None or not outcome.halted:
             report.differences.append(
-                Difference(payment.idempotency_key, "confirmed", "missing" if outcome is None else "FAULT",
-                           f"transaction {payment.intended_tx}")
+                Difference(
+                    payment.idempotency_key,
+                    "confirmed",
+                    "missing" if outcome is None else "FAULT",
+                    f"transaction {payment.intended_tx}",
+                )
             )
     for payment in session.scalars(select(Payment).where(Payment.state.in_(IN_FLIGHT))):
         report.differences.append(Difference(payment.idempotency_key, payment.state.value, "?", "still in flight"))
@@ -137,8 +145,14 @@ def _sync_records(session: Session, report: ReconcileReport) -> None:
 
     for job_id, before, after in sync_jobs(session):
         report.actions.append(Action(f"repair job {job_id}", f"{before.value} → {after.value}"))
-    payments = {p.idempotency_key: p for p in session.scalars(select(Payment).where(
-        Payment.idempotency_key.startswith("premium:"), Payment.state == PaymentState.CONFIRMED))}
+    payments = {
+        p.idempotency_key: p
+        for p in session.scalars(
+            select(Payment).where(
+                Payment.idempotency_key.startswith("premium:"), Payment.state == PaymentState.CONFIRMED
+            )
+        )
+    }
     for statement in session.scalars(select(Statement).where(Statement.payment_id.is_(None))):
         key = f"premium:{statement.policy_id}:{period_number(statement.period_start)}"
         charge = payments.get(key)

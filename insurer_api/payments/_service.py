@@ -197,8 +197,12 @@ def settle(session: Session, payment: Payment, outcome: TxOutcome | None) -> boo
         amounts = {pending: -plan.amount, **plan.destinations}
     else:
         amounts = {pending: -plan.amount, plan.source: plan.amount}
-    post(session, description=f"{payment.kind} {final.value} ({payment.idempotency_key})",
-         amounts=amounts, payment=payment)
+    post(
+        session,
+        description=f"{payment.kind} {final.value} ({payment.idempotency_key})",
+        amounts=amounts,
+        payment=payment,
+    )
     session.commit()
     session.refresh(payment)
     _log.info("payment settled", key=payment.idempotency_key, state=final.value, tx=payment.intended_tx)
@@ -224,8 +228,12 @@ def record_observed(
     try:
         session.add(payment)
         session.flush()
-        post(session, description=f"{kind.value} observed ({key})",
-             amounts={plan.source: -plan.amount, **plan.destinations}, payment=payment)
+        post(
+            session,
+            description=f"{kind.value} observed ({key})",
+            amounts={plan.source: -plan.amount, **plan.destinations},
+            payment=payment,
+        )
         session.commit()
     except IntegrityError:
         session.rollback()

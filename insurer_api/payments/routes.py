@@ -55,21 +55,36 @@ def _view(session: Session, policy: Policy, booked: int = 0) -> DepositPublic:
     )
 
 
-@router.get("/policies/{policy_id}/deposit", response_model=DepositPublic,
-            dependencies=[require_role(Role.ADMIN, Role.INSURER, Role.DRIVER)],
-            summary="The policy's premium deposit: how to fund it, what the ledger holds")
+@router.get(
+    "/policies/{policy_id}/deposit",
+    response_model=DepositPublic,
+    dependencies=[require_role(Role.ADMIN, Role.INSURER, Role.DRIVER)],
+    summary="The policy's premium deposit: how to fund it, what the ledger holds",
+)
 def get_deposit(policy_id: ObjectId, user: CurrentUser, session: SessionDep) -> DepositPublic:
-    policy = get_visible(session=session, model=Policy, object_id=policy_id, visible=policy_visible(user),
-                         kind="policy")
+    policy = get_visible(
+        session=session, model=Policy, object_id=policy_id, visible=policy_visible(user), kind="policy"
+    )
     return _view(session, policy)
 
 
-@router.post("/policies/{policy_id}/deposits", response_model=DepositPublic,
-             dependencies=[require_role(Role.DRIVER)], summary="Book a deposit transaction the driver sent")
-def post_deposit(policy_id: ObjectId, body: DepositBody, idempotency_key: IdempotencyKey, user: CurrentUser,
-                 session: SessionDep, request: Request) -> Response:
-    policy = get_visible(session=session, model=Policy, object_id=policy_id, visible=policy_visible(user),
-                         kind="policy")
+@router.post(
+    "/policies/{policy_id}/deposits",
+    response_model=DepositPublic,
+    dependencies=[require_role(Role.DRIVER)],
+    summary="Book a deposit transaction the driver sent",
+)
+def post_deposit(
+    policy_id: ObjectId,
+    body: DepositBody,
+    idempotency_key: IdempotencyKey,
+    user: CurrentUser,
+    session: SessionDep,
+    request: Request,
+) -> Response:
+    policy = get_visible(
+        session=session, model=Policy, object_id=policy_id, visible=policy_visible(user), kind="policy"
+    )
     gateway = gateway_of(request)
 
     def work() -> tuple[int, dict[str, Any]]:
@@ -81,5 +96,6 @@ def post_deposit(policy_id: ObjectId, body: DepositBody, idempotency_key: Idempo
             raise
         return 200, _view(session, policy, booked).model_dump(mode="json")
 
-    return run_idempotent(request, session, principal=f"user:{user.id}", key=idempotency_key,
-                          body=body.model_dump(mode="json"), work=work)
+    return run_idempotent(
+        request, session, principal=f"user:{user.id}", key=idempotency_key, body=body.model_dump(mode="json"), work=work
+    )

@@ -97,9 +97,9 @@ def create_policy(*, session: Session, insurer: User, data: PolicyCreate) -> Pol
     if product is None:
         raise NotFoundError.of("product", data.product_id)
     vehicle = session.scalar(
-        select(Vehicle).join(Driver, Vehicle.driver_id == Driver.id).where(
-            Driver.email == data.driver_email, Vehicle.vin == data.vin
-        )
+        select(Vehicle)
+        .join(Driver, Vehicle.driver_id == Driver.id)
+        .where(Driver.email == data.driver_email, Vehicle.vin == data.vin)
     )
     if vehicle is None:
         raise NotFoundError(f"no driver {data.driver_email} with a vehicle {data.vin}")

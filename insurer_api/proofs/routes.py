@@ -62,11 +62,17 @@ def _authorise(session: Session, user: User, record_type: RecordType, record_id:
     """404 unless `user` may read the record the proof is about."""
     match record_type:
         case RecordType.TRIP_SCORE:
-            get_visible(session=session, model=TripScore, object_id=record_id, visible=trip_score_visible(user),
-                        kind="trip score")
+            get_visible(
+                session=session,
+                model=TripScore,
+                object_id=record_id,
+                visible=trip_score_visible(user),
+                kind="trip score",
+            )
         case RecordType.PREMIUM_STATEMENT:
-            get_visible(session=session, model=Statement, object_id=record_id, visible=statement_visible(user),
-                        kind="statement")
+            get_visible(
+                session=session, model=Statement, object_id=record_id, visible=statement_visible(user), kind="statement"
+            )
         case RecordType.REPAIR_PAYOUT:
             if user.role is Role.REPAIR_SHOP:
                 visible = RepairJob.shop_id == user.shop_id  # the shop paid by the job
@@ -83,8 +89,9 @@ def _authorise(session: Session, user: User, record_type: RecordType, record_id:
             driver_id = parse_json(canonical).get("driver_id") if canonical is not None else None
             if not isinstance(driver_id, int):
                 raise NotFoundError.of("driver score", record_id)
-            get_visible(session=session, model=Driver, object_id=driver_id, visible=driver_visible(user),
-                        kind="driver score")
+            get_visible(
+                session=session, model=Driver, object_id=driver_id, visible=driver_visible(user), kind="driver score"
+            )
 
 
 @router.get(

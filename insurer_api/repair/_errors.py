@@ -1,10 +1,10 @@
 """The repair package's exception tree.
 
-    RepairError                 anything that stops a repair-job operation
-    ├── JobStateError           the job is not in a state that allows this step (409)
-    ├── InvalidRepairError      well-formed but unusable input: invoice above authorisation,
-    │                           unknown service pattern, capacity below one (422)
-    └── NotFoundError           no such job / shop / vehicle, or not one the caller may see (404)
+RepairError                 anything that stops a repair-job operation
+├── JobStateError           the job is not in a state that allows this step (409)
+├── InvalidRepairError      well-formed but unusable input: invoice above authorisation,
+│                           unknown service pattern, capacity below one (422)
+└── NotFoundError           no such job / shop / vehicle, or not one the caller may see (404)
 """
 
 __all__ = ["InvalidRepairError", "JobStateError", "NotFoundError", "RepairError"]

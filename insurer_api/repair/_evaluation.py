@@ -56,9 +56,7 @@ def split_payout(*, invoice_amount: int, authorised_amount: int, record: TrackRe
     if invoice_amount <= 0:
         raise InvoiceTooHighError(f"invoice must be positive, got {invoice_amount}")
     if invoice_amount > authorised_amount:
-        raise InvoiceTooHighError(
-            f"invoice {invoice_amount} is above the authorised amount {authorised_amount}"
-        )
+        raise InvoiceTooHighError(f"invoice {invoice_amount} is above the authorised amount {authorised_amount}")
     senior = is_senior(record)
     share = SENIOR_SHOP_SHARE if senior else NEW_SHOP_SHARE
     shop_amount = invoice_amount * share.numerator // share.denominator

@@ -59,9 +59,12 @@ def why_winner(result: Negotiation) -> str:
     """One sentence: why the winner beat the best other eligible shop (or why nobody won)."""
     winner = result.winner
     if winner is None:
-        return "no shop is eligible: " + "; ".join(
-            f"{r.candidate.neo_address} {', '.join(r.excluded)}" for r in result.ranking
-        ) if result.ranking else "no shop is registered"
+        return (
+            "no shop is eligible: "
+            + "; ".join(f"{r.candidate.neo_address} {', '.join(r.excluded)}" for r in result.ranking)
+            if result.ranking
+            else "no shop is registered"
+        )
     others: Sequence[RankedShop] = [r for r in result.ranking if r.eligible and r is not winner]
     head = f"{winner.candidate.neo_address} wins with smoothed success rate {_pct(winner.record)}"
     if not others:
@@ -70,8 +73,10 @@ def why_winner(result: Negotiation) -> str:
     if winner.record.smoothed_rate != runner.record.smoothed_rate:
         return f"{head}, above {runner.candidate.neo_address} at {_pct(runner.record)}"
     if winner.record.jobs != runner.record.jobs:
-        return (f"{head}, tied on rate with {runner.candidate.neo_address}; more settled jobs "
-                f"({winner.record.jobs} vs {runner.record.jobs})")
+        return (
+            f"{head}, tied on rate with {runner.candidate.neo_address}; more settled jobs "
+            f"({winner.record.jobs} vs {runner.record.jobs})"
+        )
     return f"{head}, tied on rate and jobs with {runner.candidate.neo_address}; lower address breaks the tie"
 
 

@@ -204,9 +204,12 @@ async def open_job(
     job.negotiation = negotiation_snapshot(result, chain_height=height)
     winner = result.winner
     if winner is None:
-        job.outcome_reason = "no eligible shop: " + "; ".join(
-            f"{r.candidate.neo_address}: {', '.join(r.excluded)}" for r in result.ranking
-        ) if result.ranking else "no eligible shop: none registered"
+        job.outcome_reason = (
+            "no eligible shop: "
+            + "; ".join(f"{r.candidate.neo_address}: {', '.join(r.excluded)}" for r in result.ranking)
+            if result.ranking
+            else "no eligible shop: none registered"
+        )
         session.commit()
         _log.info("repair job open without a shop", job=job.id, service=service)
         return job
@@ -248,9 +251,7 @@ async def _lock(
     session.commit()
 
 
-async def submit_invoice(
-    session: Session, gateway: EscrowGateway | None, *, job: RepairJob, amount: int
-) -> RepairJob:
+async def submit_invoice(session: Session, gateway: EscrowGateway | None, *, job: RepairJob, amount: int) -> RepairJob:
     """The shop bills the job; if completion is already verified, Evaluation pays at once (which
     needs `gateway`; a job still being worked on needs none)."""
     if job.state not in (JobState.LOCKED, JobState.COMPLETED) or job.invoice_amount is not None:

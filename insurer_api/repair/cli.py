@@ -53,34 +53,58 @@ def register(app: typer.Typer) -> None:
             events = escrow_events(asyncio.run(gateway.escrow_events()))
         result = explain(snapshot, chain_events=events)
         if as_json:
-            typer.echo(json.dumps({
-                "job": job_id,
-                "winner": result.stored_winner,
-                "reproduced": result.reproduced,
-                "reason": result.reason,
-                "ranking": snapshot["ranking"],
-                "chain_checked": events is not None,
-                "chain_mismatches": {a: {"stored": [s.jobs, s.successes], "chain": [c.jobs, c.successes]}
-                                     for a, (s, c) in result.chain_mismatches.items()},
-            }, indent=2))
+            typer.echo(
+                json.dumps(
+                    {
+                        "job": job_id,
+                        "winner": result.stored_winner,
+                        "reproduced": result.reproduced,
+                        "reason": result.reason,
+                        "ranking": snapshot["ranking"],
+                        "chain_checked": events is not None,
+                        "chain_mismatches": {
+                            a: {"stored": [s.jobs, s.successes], "chain": [c.jobs, c.successes]}
+                            for a, (s, c) in result.chain_mismatches.items()
+                        },
+                    },
+                    indent=2,
+                )
+            )
         else:
             console = Console()
-            table = Table("#", "shop", "address", "jobs", "ok", "smoothed rate", "eligible",
-                          title=f"Negotiation of job {job_id}: {snapshot['service']}")
+            table = Table(
+                "#",
+                "shop",
+                "address",
+                "jobs",
+                "ok",
+                "smoothed rate",
+                "eligible",
+                title=f"Negotiation of job {job_id}: {snapshot['service']}",
+            )
             for rank, row in enumerate(result.negotiation.ranking, start=1):
                 rec = row.record
                 table.add_row(
-                    str(rank), str(row.candidate.shop_id), row.candidate.neo_address, str(rec.jobs),
-                    str(rec.successes), f"{rec.smoothed_rate.numerator}/{rec.smoothed_rate.denominator}",
+                    str(rank),
+                    str(row.candidate.shop_id),
+                    row.candidate.neo_address,
+                    str(rec.jobs),
+                    str(rec.successes),
+                    f"{rec.smoothed_rate.numerator}/{rec.smoothed_rate.denominator}",
                     "yes" if row.eligible else "no: " + ", ".join(row.excluded),
                 )
             console.print(table)
             console.print(result.reason, highlight=False)
             console.print("recomputed: " + ("[green]same choice[/]" if result.reproduced else "[red]DIFFERENT[/]"))
             if events is not None:
-                console.print("records on chain: " + (
-                    "[green]confirmed[/]" if not result.chain_mismatches else
-                    "[red]" + ", ".join(result.chain_mismatches) + " differ[/]"))
+                console.print(
+                    "records on chain: "
+                    + (
+                        "[green]confirmed[/]"
+                        if not result.chain_mismatches
+                        else "[red]" + ", ".join(result.chain_mismatches) + " differ[/]"
+                    )
+                )
         if not result.reproduced or result.chain_mismatches:
             raise typer.Exit(1)
 

@@ -106,8 +106,14 @@ def _shop_public(session: Session, shop: RepairShop) -> ShopPublic:
     busy = session.scalar(
         select(func.count()).where(RepairJob.shop_id == shop.id, RepairJob.state.in_(service.ACTIVE_STATES))
     )
-    return ShopPublic(id=shop.id, name=shop.name, neo_address=shop.neo_address, services=list(shop.services),
-                      capacity=shop.capacity, open_jobs=int(busy or 0))
+    return ShopPublic(
+        id=shop.id,
+        name=shop.name,
+        neo_address=shop.neo_address,
+        services=list(shop.services),
+        capacity=shop.capacity,
+        open_jobs=int(busy or 0),
+    )
 
 
 def _job(session: Session, user: User, job_id: int) -> RepairJob:
@@ -129,19 +135,23 @@ def post_shop(body: ShopSignup, session: SessionDep) -> ShopPublic:
     if session.scalar(select(RepairShop.id).where(RepairShop.neo_address == body.neo_address)) is not None:
         raise ConflictError(f"a shop with address {body.neo_address} is already registered")
     try:
-        shop = service.register_shop(session, name=body.name, neo_address=body.neo_address, services=body.services,
-                                     capacity=body.capacity)
+        shop = service.register_shop(
+            session, name=body.name, neo_address=body.neo_address, services=body.services, capacity=body.capacity
+        )
     except InvalidRepairError as exc:
         raise InvalidRequestError(str(exc)) from exc
-    create_user(session=session, username=body.username, password=body.password, role=Role.REPAIR_SHOP,
-                shop_id=shop.id)
+    create_user(session=session, username=body.username, password=body.password, role=Role.REPAIR_SHOP, shop_id=shop.id)
     session.commit()
     _log.info("repair shop registered", shop_id=shop.id)
     return _shop_public(session, shop)
 
 
-@router.get("/repair-shops", response_model=list[ShopPublic], dependencies=[_SIGNED_IN],
-            summary="Every shop: the public inputs of Negotiation")
+@router.get(
+    "/repair-shops",
+    response_model=list[ShopPublic],
+    dependencies=[_SIGNED_IN],
+    summary="Every shop: the public inputs of Negotiation",
+)
 def get_shops(session: SessionDep) -> list[ShopPublic]:
     return [_shop_public(session, s) for s in session.scalars(select(RepairShop).order_by(RepairShop.id))]
 
@@ -158,8 +168,12 @@ def get_shop(shop_id: ObjectId, session: SessionDep) -> ShopPublic:
     return _shop_public(session, _shop(session, shop_id))
 
 
-@router.patch("/repair-shops/{shop_id}", response_model=ShopPublic,
-              dependencies=[require_role(Role.ADMIN, Role.REPAIR_SHOP)], summary="Change a shop's services or capacity")
+@router.patch(
+    "/repair-shops/{shop_id}",
+    response_model=ShopPublic,
+    dependencies=[require_role(Role.ADMIN, Role.REPAIR_SHOP)],
+    summary="Change a shop's services or capacity",
+)
 def patch_shop(shop_id: ObjectId, body: ShopUpdate, user: CurrentUser, session: SessionDep) -> ShopPublic:
     if user.role is Role.REPAIR_SHOP and user.shop_id != shop_id:
         raise NotFoundError.of("repair shop", shop_id)
@@ -172,8 +186,12 @@ def patch_shop(shop_id: ObjectId, body: ShopUpdate, user: CurrentUser, session: 
     return _shop_public(session, shop)
 
 
-@router.get("/repair-shops/{shop_id}/record", response_model=TrackRecordPublic, dependencies=[_SIGNED_IN],
-            summary="A shop's track record, rebuilt from escrow events on chain")
+@router.get(
+    "/repair-shops/{shop_id}/record",
+    response_model=TrackRecordPublic,
+    dependencies=[_SIGNED_IN],
+    summary="A shop's track record, rebuilt from escrow events on chain",
+)
 def get_shop_record(shop_id: ObjectId, session: SessionDep, request: Request) -> TrackRecordPublic:
     shop = _shop(session, shop_id)
     gateway = gateway_of(request)
@@ -188,37 +206,69 @@ def get_shop_record(shop_id: ObjectId, session: SessionDep, request: Request) ->
     except PaymentError as exc:
         raise api_error(exc) from exc
     rate = record.smoothed_rate
-    return TrackRecordPublic(neo_address=shop.neo_address, jobs=record.jobs, successes=record.successes,
-                             smoothed_rate=f"{rate.numerator}/{rate.denominator}", senior=is_senior(record),
-                             chain_height=height)
+    return TrackRecordPublic(
+        neo_address=shop.neo_address,
+        jobs=record.jobs,
+        successes=record.successes,
+        smoothed_rate=f"{rate.numerator}/{rate.denominator}",
+        senior=is_senior(record),
+        chain_height=height,
+    )
 
 
 # ---- jobs ------------------------------------------------------------------------------------
 
 
-@router.post("/repair-jobs", response_model=JobPublic, status_code=201, dependencies=[require_role(Role.INSURER)],
-             summary="Open a repair job for a claim: Negotiation picks the shop, the amount is locked in escrow")
-def post_job(body: JobCreate, idempotency_key: IdempotencyKey, user: CurrentUser, session: SessionDep,
-             request: Request) -> Response:
-    policy = get_visible(session=session, model=Policy, object_id=body.policy_id, visible=policy_visible(user),
-                         kind="policy")
+@router.post(
+    "/repair-jobs",
+    response_model=JobPublic,
+    status_code=201,
+    dependencies=[require_role(Role.INSURER)],
+    summary="Open a repair job for a claim: Negotiation picks the shop, the amount is locked in escrow",
+)
+def post_job(
+    body: JobCreate, idempotency_key: IdempotencyKey, user: CurrentUser, session: SessionDep, request: Request
+) -> Response:
+    policy = get_visible(
+        session=session, model=Policy, object_id=body.policy_id, visible=policy_visible(user), kind="policy"
+    )
     gateway, royalty = gateway_of(request), royalty_of(request)
 
     def work() -> tuple[int, dict[str, Any]]:
-        job = asyncio.run(service.open_job(session, gateway, policy=policy, service=body.service,
-                                           authorised_amount=body.authorised_amount, opened_by="claim",
-                                           royalty_address=royalty))
+        job = asyncio.run(
+            service.open_job(
+                session,
+                gateway,
+                policy=policy,
+                service=body.service,
+                authorised_amount=body.authorised_amount,
+                opened_by="claim",
+                royalty_address=royalty,
+            )
+        )
         _log.info("repair job opened by claim", job_id=job.id, state=job.state.value)
         return 201, _job_body(job)
 
-    return run_idempotent(request, session, principal=f"user:{user.id}", key=idempotency_key,
-                          body=body.model_dump(mode="json"), work=work, translate=_translate)
+    return run_idempotent(
+        request,
+        session,
+        principal=f"user:{user.id}",
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        work=work,
+        translate=_translate,
+    )
 
 
-@router.post("/devices/trouble-codes", response_model=list[JobPublic], summary="A vehicle reports its trouble codes",
-             responses={401: {"description": "Unknown device or bad signature"}})
-def post_trouble_codes(body: TroubleCodeReport, idempotency_key: IdempotencyKey, session: SessionDep,
-                       request: Request) -> Response:
+@router.post(
+    "/devices/trouble-codes",
+    response_model=list[JobPublic],
+    summary="A vehicle reports its trouble codes",
+    responses={401: {"description": "Unknown device or bad signature"}},
+)
+def post_trouble_codes(
+    body: TroubleCodeReport, idempotency_key: IdempotencyKey, session: SessionDep, request: Request
+) -> Response:
     """Signed by the device key (no bearer token): new codes open jobs, vanished codes verify completion."""
     device = session.scalar(select(Device).where(Device.neo_address == body.device))
     signed = trouble_codes_message(body.device, body.codes, body.sent_ns)
@@ -237,13 +287,27 @@ def post_trouble_codes(body: TroubleCodeReport, idempotency_key: IdempotencyKey,
     gateway, royalty = gateway_of(request), royalty_of(request)
 
     def work() -> tuple[int, dict[str, Any]]:
-        jobs = asyncio.run(service.report_trouble_codes(session, gateway, policy=policy, active_codes=body.codes,
-                                                        authorised_amount=DTC_AUTHORISED_AMOUNT,
-                                                        royalty_address=royalty))
+        jobs = asyncio.run(
+            service.report_trouble_codes(
+                session,
+                gateway,
+                policy=policy,
+                active_codes=body.codes,
+                authorised_amount=DTC_AUTHORISED_AMOUNT,
+                royalty_address=royalty,
+            )
+        )
         return 200, {"jobs": [_job_body(j) for j in jobs]}
 
-    return run_idempotent(request, session, principal=f"device:{device.neo_address}", key=idempotency_key,
-                          body=body.model_dump(mode="json"), work=work, translate=_translate)
+    return run_idempotent(
+        request,
+        session,
+        principal=f"device:{device.neo_address}",
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        work=work,
+        translate=_translate,
+    )
 
 
 @router.get("/repair-jobs", response_model=list[JobPublic], dependencies=[_JOB_READERS], summary="Jobs you may see")
@@ -257,21 +321,40 @@ def get_job(job_id: ObjectId, user: CurrentUser, session: SessionDep) -> JobPubl
     return JobPublic.model_validate(_job(session, user, job_id))
 
 
-@router.get("/repair-jobs/{job_id}/explanation", response_model=ExplanationPublic, dependencies=[_JOB_READERS],
-            summary="Negotiation recomputed from the job's stored public inputs, and why the shop won")
+@router.get(
+    "/repair-jobs/{job_id}/explanation",
+    response_model=ExplanationPublic,
+    dependencies=[_JOB_READERS],
+    summary="Negotiation recomputed from the job's stored public inputs, and why the shop won",
+)
 def get_explanation(job_id: ObjectId, user: CurrentUser, session: SessionDep) -> ExplanationPublic:
     job = _job(session, user, job_id)
     if job.negotiation is None:
         raise ConflictError(f"repair job {job_id} has not been negotiated")
     result = explain(job.negotiation)
-    return ExplanationPublic(job_id=job.id, winner=result.stored_winner, reproduced=result.reproduced,
-                             reason=result.reason, negotiation=dict(job.negotiation))
+    return ExplanationPublic(
+        job_id=job.id,
+        winner=result.stored_winner,
+        reproduced=result.reproduced,
+        reason=result.reason,
+        negotiation=dict(job.negotiation),
+    )
 
 
-@router.post("/repair-jobs/{job_id}/invoice", response_model=JobPublic,
-             dependencies=[require_role(Role.REPAIR_SHOP)], summary="The shop bills the job")
-def post_invoice(job_id: ObjectId, body: InvoiceBody, idempotency_key: IdempotencyKey, user: CurrentUser,
-                 session: SessionDep, request: Request) -> Response:
+@router.post(
+    "/repair-jobs/{job_id}/invoice",
+    response_model=JobPublic,
+    dependencies=[require_role(Role.REPAIR_SHOP)],
+    summary="The shop bills the job",
+)
+def post_invoice(
+    job_id: ObjectId,
+    body: InvoiceBody,
+    idempotency_key: IdempotencyKey,
+    user: CurrentUser,
+    session: SessionDep,
+    request: Request,
+) -> Response:
     """If completion was already verified, Evaluation pays out at once."""
     job = _job(session, user, job_id)
 
@@ -282,14 +365,26 @@ def post_invoice(job_id: ObjectId, body: InvoiceBody, idempotency_key: Idempoten
         asyncio.run(service.submit_invoice(session, gateway, job=job, amount=body.amount))
         return 200, _job_body(job)
 
-    return run_idempotent(request, session, principal=f"user:{user.id}", key=idempotency_key,
-                          body=body.model_dump(mode="json"), work=work, translate=_translate)
+    return run_idempotent(
+        request,
+        session,
+        principal=f"user:{user.id}",
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        work=work,
+        translate=_translate,
+    )
 
 
-@router.post("/repair-jobs/{job_id}/approve", response_model=JobPublic, dependencies=[require_role(Role.INSURER)],
-             summary="The insurer confirms the repair: Evaluation pays the shop")
-def post_approve(job_id: ObjectId, idempotency_key: IdempotencyKey, user: CurrentUser, session: SessionDep,
-                 request: Request) -> Response:
+@router.post(
+    "/repair-jobs/{job_id}/approve",
+    response_model=JobPublic,
+    dependencies=[require_role(Role.INSURER)],
+    summary="The insurer confirms the repair: Evaluation pays the shop",
+)
+def post_approve(
+    job_id: ObjectId, idempotency_key: IdempotencyKey, user: CurrentUser, session: SessionDep, request: Request
+) -> Response:
     job = _job(session, user, job_id)
     gateway = gateway_of(request)
 
@@ -297,14 +392,25 @@ def post_approve(job_id: ObjectId, idempotency_key: IdempotencyKey, user: Curren
         asyncio.run(service.approve(session, gateway, job=job, reason="approved by the insurer"))
         return 200, _job_body(job)
 
-    return run_idempotent(request, session, principal=f"user:{user.id}", key=idempotency_key, body={}, work=work,
-                          translate=_translate)
+    return run_idempotent(
+        request, session, principal=f"user:{user.id}", key=idempotency_key, body={}, work=work, translate=_translate
+    )
 
 
-@router.post("/repair-jobs/{job_id}/fail", response_model=JobPublic, dependencies=[require_role(Role.INSURER)],
-             summary="A failed or disputed job: the locked amount returns to the insurer")
-def post_fail(job_id: ObjectId, body: FailBody, idempotency_key: IdempotencyKey, user: CurrentUser,
-              session: SessionDep, request: Request) -> Response:
+@router.post(
+    "/repair-jobs/{job_id}/fail",
+    response_model=JobPublic,
+    dependencies=[require_role(Role.INSURER)],
+    summary="A failed or disputed job: the locked amount returns to the insurer",
+)
+def post_fail(
+    job_id: ObjectId,
+    body: FailBody,
+    idempotency_key: IdempotencyKey,
+    user: CurrentUser,
+    session: SessionDep,
+    request: Request,
+) -> Response:
     job = _job(session, user, job_id)
     gateway = gateway_of(request)
 
@@ -312,6 +418,12 @@ def post_fail(job_id: ObjectId, body: FailBody, idempotency_key: IdempotencyKey,
         asyncio.run(service.fail(session, gateway, job=job, reason=body.reason))
         return 200, _job_body(job)
 
-    return run_idempotent(request, session, principal=f"user:{user.id}", key=idempotency_key,
-                          body=body.model_dump(mode="json"), work=work, translate=_translate)
-
+    return run_idempotent(
+        request,
+        session,
+        principal=f"user:{user.id}",
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        work=work,
+        translate=_translate,
+    )

@@ -164,4 +164,3 @@ def score_refs(
 
 def payment_of(*, session: Session, statement: Statement) -> Payment | None:
     return None if statement.payment_id is None else session.get(Payment, statement.payment_id)
-

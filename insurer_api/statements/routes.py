@@ -40,7 +40,6 @@ _log = structlog.get_logger(__name__)
 _READERS = require_role(Role.ADMIN, Role.INSURER, Role.DRIVER)
 
 
-
 def statement_public(
     *,
     session: Session,
@@ -71,9 +70,7 @@ def statement_public(
         premium=statement.premium,
         statement_sha256=statement.statement_sha256.hex(),
         issued_at=statement.issued_at,
-        scores=[
-            StatementScoreRef(score_id=u.score_id, trip_id=u.trip_id, score=u.score, proof=u.proof) for u in refs
-        ],
+        scores=[StatementScoreRef(score_id=u.score_id, trip_id=u.trip_id, score=u.score, proof=u.proof) for u in refs],
         payment=None
         if payment is None
         else PaymentRef(id=payment.id, state=payment.state, tx_hash=payment.intended_tx, block=payment.block),

@@ -52,9 +52,7 @@ def get_trip(*, session: Session, viewer: User, trip_id: int) -> TripDetail:
     vehicle_id = session.scalar(select(Device.vehicle_id).where(Device.id == trip.device_id))
     assert vehicle_id is not None  # foreign key
     events = session.scalars(select(TripEvent).where(TripEvent.trip_id == trip.id).order_by(TripEvent.start_ns))
-    return TripDetail(
-        **_public(trip, vehicle_id).model_dump(), events=[EventPublic.model_validate(e) for e in events]
-    )
+    return TripDetail(**_public(trip, vehicle_id).model_dump(), events=[EventPublic.model_validate(e) for e in events])
 
 
 def list_scores(*, session: Session, viewer: User, trip_id: int) -> list[TripScore]:

@@ -1,12 +1,12 @@
 """The exception tree of anchoring and proofs.
 
-    AnchoringError               anything anchoring or proof building refuses
-    ├── CommitmentConflict       a record committed again with different content
-    ├── RecordNotCommitted       no commitment for that record type and id (a 404)
-    ├── EpochIntegrityError      stored leaves no longer hash to the epoch's stored root
-    ├── ChainUnavailable         the NEO node cannot be reached or timed out: retry later, nothing lost
-    └── AnchorConflict           the chain disagrees with our records (epoch anchored elsewhere,
-                                 transaction faulted): needs an operator, never retried blindly
+AnchoringError               anything anchoring or proof building refuses
+├── CommitmentConflict       a record committed again with different content
+├── RecordNotCommitted       no commitment for that record type and id (a 404)
+├── EpochIntegrityError      stored leaves no longer hash to the epoch's stored root
+├── ChainUnavailable         the NEO node cannot be reached or timed out: retry later, nothing lost
+└── AnchorConflict           the chain disagrees with our records (epoch anchored elsewhere,
+                             transaction faulted): needs an operator, never retried blindly
 """
 
 __all__ = [

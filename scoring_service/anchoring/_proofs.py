@@ -38,9 +38,7 @@ class TreeCache:
         return tree
 
 
-def build_proof(
-    session: Session, *, record_type: RecordType, record_id: int, trees: TreeCache | None = None
-) -> Proof:
+def build_proof(session: Session, *, record_type: RecordType, record_id: int, trees: TreeCache | None = None) -> Proof:
     """The proof of one committed record: pending (`anchor` None) until its epoch is confirmed.
 
     Raises `RecordNotCommitted` when there is no such commitment.

@@ -176,8 +176,12 @@ def _seed_parties(world: World) -> None:
             shop_id = shop.id
         world.ids[f"shop_{side}"] = shop_id
         username = f"shop-{side}@shops.test"
-        world.ok("admin", "POST", "/v1/users", json={"username": username, "password": PASSWORD,
-                                                     "role": "repair_shop", "party_id": shop_id})
+        world.ok(
+            "admin",
+            "POST",
+            "/v1/users",
+            json={"username": username, "password": PASSWORD, "role": "repair_shop", "party_id": shop_id},
+        )
         world.sign_in(f"shop_{side}", Role.REPAIR_SHOP, username, shop_id)
 
 
@@ -193,13 +197,22 @@ def _seed_cover(world: World) -> None:
             f"driver_{side}", "POST", f"/v1/vehicles/{vehicle['id']}/devices", json={"public_key": key.public_key.hex()}
         )
         world.ids[f"device_{side}"] = device["id"]
-        product = world.ok(f"insurer_{side}", "POST", "/v1/products",
-                           json={"definition_id": "standard", "definition_version": 1})
+        product = world.ok(
+            f"insurer_{side}", "POST", "/v1/products", json={"definition_id": "standard", "definition_version": 1}
+        )
         world.ids[f"product_{side}"] = product["id"]
-        policy = world.ok(f"insurer_{side}", "POST", "/v1/policies", json={
-            "product_id": product["id"], "driver_email": world[f"driver_{side}"].username, "vin": vin,
-            "period_start": COVER_START.isoformat(), "period_end": COVER_END.isoformat(),
-        })
+        policy = world.ok(
+            f"insurer_{side}",
+            "POST",
+            "/v1/policies",
+            json={
+                "product_id": product["id"],
+                "driver_email": world[f"driver_{side}"].username,
+                "vin": vin,
+                "period_start": COVER_START.isoformat(),
+                "period_end": COVER_END.isoformat(),
+            },
+        )
         world.ids[f"policy_{side}"] = policy["id"]
         world.ok(f"driver_{side}", "POST", f"/v1/policies/{policy['id']}/accept")
         trip_id, score_id = add_scored_trip(world.api.session_factory, device_id=device["id"], start_ns=T0_NS, score=80)
@@ -213,12 +226,22 @@ def add_scored_trip(
     """A trip and its `standard` v1 score, written as the scoring pipeline would (it is not under test here)."""
     with factory() as session:
         assert session.get(Device, device_id) is not None
-        trip = Trip(device_id=device_id, start_ns=start_ns, end_ns=start_ns + 900 * 10**9,
-                    distance_m=distance_m, duration_s=900.0)
+        trip = Trip(
+            device_id=device_id,
+            start_ns=start_ns,
+            end_ns=start_ns + 900 * 10**9,
+            distance_m=distance_m,
+            duration_s=900.0,
+        )
         session.add(trip)
         session.flush()
-        row = TripScore(trip_id=trip.id, product_id="standard", product_version=1, score=score,
-                        reasons=[{"kind": "harsh_brake", "points": 100 - score}])
+        row = TripScore(
+            trip_id=trip.id,
+            product_id="standard",
+            product_version=1,
+            score=score,
+            reasons=[{"kind": "harsh_brake", "points": 100 - score}],
+        )
         session.add(row)
         session.commit()
         return trip.id, row.id

@@ -46,10 +46,20 @@ class MoneyWorld:
         result: T = asyncio.run(coro)  # type: ignore[arg-type]
         return result
 
-    def add_shop(self, session: Session, *, services: Sequence[str] = ("dtc:P03*",), capacity: int = 3,
-                 address: str | None = None) -> RepairShop:
-        shop = RepairShop(name=f"shop {uuid4().hex[:6]}", neo_address=address or Account.create_new().address,
-                          services=list(services), capacity=capacity)
+    def add_shop(
+        self,
+        session: Session,
+        *,
+        services: Sequence[str] = ("dtc:P03*",),
+        capacity: int = 3,
+        address: str | None = None,
+    ) -> RepairShop:
+        shop = RepairShop(
+            name=f"shop {uuid4().hex[:6]}",
+            neo_address=address or Account.create_new().address,
+            services=list(services),
+            capacity=capacity,
+        )
         session.add(shop)
         session.commit()
         return shop
@@ -58,9 +68,18 @@ class MoneyWorld:
         """A statement for `month` of 2026 as the statements code would issue it."""
         start = date(2026, month, 1)
         statement = Statement(
-            policy_id=self.policy_id, period_start=start, period_end=start + timedelta(days=27), distance_m=1_000_000,
-            trip_count=30, driver_score=80, risk_factor="1.000", model_version=1, model_sha256="0" * 64,
-            base_premium=premium, premium=premium, statement_sha256=hashlib.sha256(f"{uuid4()}".encode()).digest(),
+            policy_id=self.policy_id,
+            period_start=start,
+            period_end=start + timedelta(days=27),
+            distance_m=1_000_000,
+            trip_count=30,
+            driver_score=80,
+            risk_factor="1.000",
+            model_version=1,
+            model_sha256="0" * 64,
+            base_premium=premium,
+            premium=premium,
+            statement_sha256=hashlib.sha256(f"{uuid4()}".encode()).digest(),
         )
         session.add(statement)
         session.commit()
@@ -72,7 +91,11 @@ class MoneyWorld:
     async def deposit(self, amount: int, *, cap: int) -> str:
         """The driver deposits NEOT in escrow for the policy; returns the transaction hash."""
         receipt = await self.client.deposit_premium(
-            self.driver, self.policy_chain_id(), operator=self.insurer.address, amount=amount, cap_per_period=cap,
+            self.driver,
+            self.policy_chain_id(),
+            operator=self.insurer.address,
+            amount=amount,
+            cap_per_period=cap,
             end=datetime(2027, 12, 31, tzinfo=UTC),
         )
         return receipt.tx_hash
@@ -133,11 +156,27 @@ def build_money_world(chain: DeployedChain, factory: sessionmaker[Session]) -> M
         vehicle = Vehicle(driver_id=drv.id, vin=uuid4().hex[:17].upper())
         session.add(vehicle)
         session.flush()
-        policy = Policy(insurer_id=ins.id, driver_id=drv.id, vehicle_id=vehicle.id, product_id="standard",
-                        product_version=1, period_start=date(2026, 1, 1), period_end=date(2026, 12, 31),
-                        base_premium=50 * NEOT, status=PolicyStatus.ACTIVE)
+        policy = Policy(
+            insurer_id=ins.id,
+            driver_id=drv.id,
+            vehicle_id=vehicle.id,
+            product_id="standard",
+            product_version=1,
+            period_start=date(2026, 1, 1),
+            period_end=date(2026, 12, 31),
+            base_premium=50 * NEOT,
+            status=PolicyStatus.ACTIVE,
+        )
         session.add(policy)
         session.commit()
         ids = (ins.id, policy.id)
-    return MoneyWorld(chain=chain, gateway=gateway, factory=factory, insurer=insurer, driver=driver,
-                      royalty=Account.create_new().address, insurer_id=ids[0], policy_id=ids[1])
+    return MoneyWorld(
+        chain=chain,
+        gateway=gateway,
+        factory=factory,
+        insurer=insurer,
+        driver=driver,
+        royalty=Account.create_new().address,
+        insurer_id=ids[0],
+        policy_id=ids[1],
+    )

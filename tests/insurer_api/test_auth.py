@@ -96,6 +96,9 @@ def test_roles_are_checked_before_anything_else(api: Api) -> None:
     driver = _bearer(api.token("eve@drivers.test", "eve-password"))
     refused = client.post("/v1/insurers", json={}, headers=driver)
     assert refused.status_code == 403 and "admin" in refused.json()["detail"] and "driver" in refused.json()["detail"]
-    bad_role = client.post("/v1/users", headers=_bearer(api.token(ADMIN_USERNAME, ADMIN_PASSWORD)),
-                           json={"username": "s@shops.test", "password": "shop-password", "role": "repair_shop"})
+    bad_role = client.post(
+        "/v1/users",
+        headers=_bearer(api.token(ADMIN_USERNAME, ADMIN_PASSWORD)),
+        json={"username": "s@shops.test", "password": "shop-password", "role": "repair_shop"},
+    )
     assert bad_role.status_code == 422 and "party_id" in bad_role.json()["detail"]

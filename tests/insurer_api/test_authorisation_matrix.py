@@ -238,12 +238,24 @@ def _seed_repair_jobs(world: World) -> None:
 
     with world.api.session_factory() as session:
         for side in ("a", "b"):
-            result = negotiate(service="dtc:P0301", authorised_amount=100, insurer_balance=100,
-                               candidates=candidates(session), records={})
-            job = RepairJob(policy_id=world.ids[f"policy_{side}"], shop_id=world.ids[f"shop_{side}"],
-                            service="dtc:P0301", dtc="P0301", state=JobState.LOCKED, authorised_amount=100,
-                            chain_job_id=f"matrix{side}", opened_by="dtc",
-                            negotiation=negotiation_snapshot(result, chain_height=1))
+            result = negotiate(
+                service="dtc:P0301",
+                authorised_amount=100,
+                insurer_balance=100,
+                candidates=candidates(session),
+                records={},
+            )
+            job = RepairJob(
+                policy_id=world.ids[f"policy_{side}"],
+                shop_id=world.ids[f"shop_{side}"],
+                service="dtc:P0301",
+                dtc="P0301",
+                state=JobState.LOCKED,
+                authorised_amount=100,
+                chain_job_id=f"matrix{side}",
+                opened_by="dtc",
+                negotiation=negotiation_snapshot(result, chain_height=1),
+            )
             session.add(job)
             session.flush()
             world.ids[f"job_{side}"] = job.id
@@ -252,8 +264,15 @@ def _seed_repair_jobs(world: World) -> None:
 
 def test_repair_jobs_list_shows_each_party_its_own(world: World) -> None:
     _seed_repair_jobs(world)
-    own = {"admin": {"a", "b"}, "insurer_a": {"a"}, "insurer_b": {"b"}, "driver_a": {"a"}, "driver_b": {"b"},
-           "shop_a": {"a"}, "shop_b": {"b"}}
+    own = {
+        "admin": {"a", "b"},
+        "insurer_a": {"a"},
+        "insurer_b": {"b"},
+        "driver_a": {"a"},
+        "driver_b": {"b"},
+        "shop_a": {"a"},
+        "shop_b": {"b"},
+    }
     for actor, sides in own.items():
         got = {row["id"] for row in world.ok(actor, "GET", "/v1/repair-jobs")}
         assert got == {world.ids[f"job_{side}"] for side in sides}, actor

@@ -28,8 +28,14 @@ def _commit_world_records(world: World) -> int:
             record = {"type": "driver_score", "driver_id": world.ids["driver_a"], "score": 85, "period": "2026-10"}
             commit_record(session, record_type=RecordType.DRIVER_SCORE, record_id=world.ids["statement_a"],
                           record=record)  # fmt: skip
-        job = RepairJob(policy_id=world.ids["policy_a"], shop_id=world.ids["shop_a"], service="brakes",
-                        authorised_amount=500_00000000, chain_job_id="proof-test-job", opened_by="claim")
+        job = RepairJob(
+            policy_id=world.ids["policy_a"],
+            shop_id=world.ids["shop_a"],
+            service="brakes",
+            authorised_amount=500_00000000,
+            chain_job_id="proof-test-job",
+            opened_by="claim",
+        )
         session.add(job)
         session.flush()
         record = {"type": "repair_payout", "job_id": job.id, "shop_amount": 380_00000000}

@@ -28,11 +28,16 @@ def test_no_secret_reaches_a_log_or_a_response(world: World, capfd: pytest.Captu
     try:
         key = DeviceKey.generate()
         signup_password = "another-s3cret-pass"
-        signup = world.call(None, "POST", "/v1/drivers",
-                            json={"name": "Carol", "email": "carol@drivers.test", "password": signup_password})
+        signup = world.call(
+            None,
+            "POST",
+            "/v1/drivers",
+            json={"name": "Carol", "email": "carol@drivers.test", "password": signup_password},
+        )
         bodies.append(signup.text)
-        issued = world.call(None, "POST", "/v1/auth/token",
-                            data={"username": "carol@drivers.test", "password": signup_password})
+        issued = world.call(
+            None, "POST", "/v1/auth/token", data={"username": "carol@drivers.test", "password": signup_password}
+        )
         token = issued.json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
         created = world.api.client.post("/v1/auth/api-keys", json={"name": "ci"}, headers=headers)
@@ -45,12 +50,20 @@ def test_no_secret_reaches_a_log_or_a_response(world: World, capfd: pytest.Captu
             world.call(None, "POST", "/v1/auth/token", data={"username": "carol@drivers.test", "password": "wrong-1"}),
             world.call(None, "POST", "/v1/auth/token", data={"username": "carol@drivers.test", "password": ""}),
             world.call(None, "POST", "/v1/drivers", json={"name": "D", "email": "d@x.test", "password": "short"}),
-            world.call(None, "POST", "/v1/drivers",
-                       json={"name": "Carol", "email": "carol@drivers.test", "password": signup_password}),
+            world.call(
+                None,
+                "POST",
+                "/v1/drivers",
+                json={"name": "Carol", "email": "carol@drivers.test", "password": signup_password},
+            ),
             world.api.client.get("/v1/auth/me", headers={"Authorization": f"Bearer {token}x"}),
             world.api.client.get("/v1/auth/me", headers={"Authorization": f"Bearer {api_key[:-2]}zz"}),
-            world.call("driver_a", "POST", f"/v1/vehicles/{world.ids['vehicle_a']}/devices",
-                       json={"public_key": key.public_key.hex()}),
+            world.call(
+                "driver_a",
+                "POST",
+                f"/v1/vehicles/{world.ids['vehicle_a']}/devices",
+                json={"public_key": key.public_key.hex()},
+            ),
         ):
             assert response.status_code < 500, response.text
             bodies.append(response.text)

@@ -48,12 +48,25 @@ def charging(neot_chain: DeployedChain, migrated_url: str, risk_model_file: Path
         session.flush()
         key = DeviceKey.generate()
         device = Device(vehicle_id=vehicle.id, neo_address=key.address, public_key=key.public_key)
-        policy = Policy(insurer_id=money.insurer_id, driver_id=base.driver_id, vehicle_id=vehicle.id,
-                        product_id="standard", product_version=1, period_start=COVER_START, period_end=COVER_END,
-                        base_premium=50 * NEOT, status=PolicyStatus.ACTIVE)
+        policy = Policy(
+            insurer_id=money.insurer_id,
+            driver_id=base.driver_id,
+            vehicle_id=vehicle.id,
+            product_id="standard",
+            product_version=1,
+            period_start=COVER_START,
+            period_end=COVER_END,
+            base_premium=50 * NEOT,
+            status=PolicyStatus.ACTIVE,
+        )
         session.add_all([device, policy])
-        create_user(session=session, username="ops@charging.test", password=PASSWORD, role=Role.INSURER,
-                    insurer_id=money.insurer_id)
+        create_user(
+            session=session,
+            username="ops@charging.test",
+            password=PASSWORD,
+            role=Role.INSURER,
+            insurer_id=money.insurer_id,
+        )
         session.commit()
         policy_id, device_id = policy.id, device.id
     add_scored_trip(factory, device_id=device_id, start_ns=T0_NS, score=85, distance_m=21_000)
@@ -78,7 +91,11 @@ def _deposit(charging: Charging, amount: int) -> None:
 
     async def go() -> None:
         receipt = await money.client.deposit_premium(
-            money.driver, chain_id, operator=money.insurer.address, amount=amount, cap_per_period=200 * NEOT,
+            money.driver,
+            chain_id,
+            operator=money.insurer.address,
+            amount=amount,
+            cap_per_period=200 * NEOT,
             end=datetime(COVER_END.year, COVER_END.month, COVER_END.day, tzinfo=UTC),
         )
         with money.factory() as session:
@@ -94,8 +111,9 @@ def test_issuing_a_statement_charges_the_deposit_on_chain(charging: Charging) ->
     _deposit(charging, 300 * NEOT)
     insurer_before: int = money.run(money.gateway.balance_of(money.insurer.address))
     url = f"/v1/policies/{charging.policy_id}/statements"
-    response = charging.client.post(url, json={"period": f"{LAST_MONTH:%Y-%m}"},
-                                    headers={**charging.headers, "Idempotency-Key": "charge-1"})
+    response = charging.client.post(
+        url, json={"period": f"{LAST_MONTH:%Y-%m}"}, headers={**charging.headers, "Idempotency-Key": "charge-1"}
+    )
     assert response.status_code == 201, response.text
     statement = response.json()
     premium = statement["premium"]
@@ -105,8 +123,9 @@ def test_issuing_a_statement_charges_the_deposit_on_chain(charging: Charging) ->
     assert statement["payment"]["tx_hash"].startswith("0x")
 
     # billed once: a new key for the same month returns the same statement and the same payment
-    again = charging.client.post(url, json={"period": f"{LAST_MONTH:%Y-%m}"},
-                                 headers={**charging.headers, "Idempotency-Key": "charge-2"})
+    again = charging.client.post(
+        url, json={"period": f"{LAST_MONTH:%Y-%m}"}, headers={**charging.headers, "Idempotency-Key": "charge-2"}
+    )
     assert again.status_code == 200
     assert again.json()["payment"]["id"] == statement["payment"]["id"]
 

@@ -42,10 +42,18 @@ def test_statement_prices_the_month_from_its_trips(world: World, risk_model_file
     add_scored_trip(factory, device_id=device["id"], start_ns=T0_NS + 40 * day_ns, score=10)  # next month
     period = f"{LAST_MONTH:%Y-%m}"
     first_of_next = date(LAST_MONTH.year + LAST_MONTH.month // 12, LAST_MONTH.month % 12 + 1, 1)
-    policy = world.ok("insurer_a", "POST", "/v1/policies", json={
-        "product_id": world.ids["product_a"], "driver_email": world["driver_a"].username, "vin": vin,
-        "period_start": LAST_MONTH.isoformat(), "period_end": first_of_next.isoformat(),
-    })
+    policy = world.ok(
+        "insurer_a",
+        "POST",
+        "/v1/policies",
+        json={
+            "product_id": world.ids["product_a"],
+            "driver_email": world["driver_a"].username,
+            "vin": vin,
+            "period_start": LAST_MONTH.isoformat(),
+            "period_end": first_of_next.isoformat(),
+        },
+    )
     world.ids["policy_a2"] = policy["id"]
     status, unaccepted = _issue(world, "insurer_a", "policy_a2", period, "a2-quoted")
     assert status == 409 and "quoted" in str(unaccepted["detail"])
@@ -109,6 +117,7 @@ def test_statement_refusals_say_what_is_wrong(world: World) -> None:
     assert status == 422 and "has not ended" in str(body["detail"])
     status, body = _issue(world, "insurer_a", "policy_a", "2026-13", "bad")
     assert status == 422 and "period" in str(body["detail"])
-    response = world.call("insurer_a", "POST", f"/v1/policies/{world.ids['policy_a']}/statements",
-                          json={"period": f"{LAST_MONTH:%Y-%m}"})
+    response = world.call(
+        "insurer_a", "POST", f"/v1/policies/{world.ids['policy_a']}/statements", json={"period": f"{LAST_MONTH:%Y-%m}"}
+    )
     assert response.status_code == 422 and "Idempotency-Key" in response.json()["detail"]

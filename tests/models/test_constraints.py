@@ -93,9 +93,18 @@ def test_money_columns_are_integers_and_hold_the_whole_supply(
         vehicle = Vehicle(driver=driver, vin="WVWZZZ1JZXW000002")
         session.add_all([driver, insurer, vehicle])
         session.flush()
-        session.add(Policy(insurer_id=insurer.id, driver_id=driver.id, vehicle_id=vehicle.id, product_id="p",
-                           product_version=1, period_start=date(2026, 1, 1), period_end=date(2026, 12, 31),
-                           base_premium=supply))
+        session.add(
+            Policy(
+                insurer_id=insurer.id,
+                driver_id=driver.id,
+                vehicle_id=vehicle.id,
+                product_id="p",
+                product_version=1,
+                period_start=date(2026, 1, 1),
+                period_end=date(2026, 12, 31),
+                base_premium=supply,
+            )
+        )
         session.add(Payment(idempotency_key="k1", request_sha256=b"x" * 32, kind="charge", amount=supply))
         session.commit()
         assert session.scalar(select(Policy.base_premium)) == supply

@@ -91,7 +91,15 @@ def test_every_record_type_verifies_and_round_trips_through_json() -> None:
 def test_document_has_exactly_the_published_fields() -> None:
     doc = _proof()[0].to_json()
     assert list(doc) == [
-        "version", "record", "salt", "leaf_index", "tree_size", "audit_path", "root", "epoch", "anchor"
+        "version",
+        "record",
+        "salt",
+        "leaf_index",
+        "tree_size",
+        "audit_path",
+        "root",
+        "epoch",
+        "anchor",
     ]
     assert doc["anchor"] == {"network_magic": 42, "contract": CONTRACT, "tx": TX, "block": 1234}
     assert doc["version"] == 1 and doc["salt"] == "03" * 32 and doc["tree_size"] == 5

@@ -54,8 +54,18 @@ def main() -> None:
         elif sys.argv[2:] == ["lock"]:
             policy = session.get(Policy, int(env["CRASH_POLICY_ID"]))
             assert policy is not None
-            asyncio.run(open_job(session, gateway, policy=policy, service="dtc:P0301", authorised_amount=10**9,
-                                 opened_by="dtc", royalty_address=env["CRASH_ROYALTY"], dtc="P0301"))
+            asyncio.run(
+                open_job(
+                    session,
+                    gateway,
+                    policy=policy,
+                    service="dtc:P0301",
+                    authorised_amount=10**9,
+                    opened_by="dtc",
+                    royalty_address=env["CRASH_ROYALTY"],
+                    dtc="P0301",
+                )
+            )
         else:
             statement = session.get(Statement, int(env["CRASH_STATEMENT_ID"]))
             assert statement is not None

@@ -149,8 +149,17 @@ def test_killed_payout_is_paid_once_by_reconciliation(
         shop = money.add_shop(session)
         policy = session.get(Policy, money.policy_id)
         assert policy is not None
-        job = money.run(open_job(session, money.gateway, policy=policy, service="dtc:P0301",
-                                 authorised_amount=50 * NEOT, opened_by="dtc", royalty_address=money.royalty))
+        job = money.run(
+            open_job(
+                session,
+                money.gateway,
+                policy=policy,
+                service="dtc:P0301",
+                authorised_amount=50 * NEOT,
+                opened_by="dtc",
+                royalty_address=money.royalty,
+            )
+        )
         money.run(submit_invoice(session, money.gateway, job=job, amount=40 * NEOT))
         job_id = job.id
     monkeypatch.setenv("CRASH_JOB_ID", str(job_id))

@@ -40,8 +40,9 @@ async def _deploy_escrow(chain: DeployedChain) -> types.UInt160:
 @pytest.fixture
 def own_escrow(neot_chain: DeployedChain, migrated_url: str, tmp_path: Path) -> Iterator[MoneyWorld]:
     escrow = asyncio.run(_deploy_escrow(neot_chain))
-    deployment = replace(neot_chain.deployment, chain_dir=tmp_path,
-                         contracts=replace(neot_chain.deployment.contracts, escrow=escrow))
+    deployment = replace(
+        neot_chain.deployment, chain_dir=tmp_path, contracts=replace(neot_chain.deployment.contracts, escrow=escrow)
+    )
     chain = DeployedChain(neot_chain.node, deployment, neot_chain.keys, ChainClient.from_deployment(deployment))
     engine = make_engine(migrated_url)
     yield build_money_world(chain, make_session_factory(engine))
@@ -59,9 +60,18 @@ def test_escrow_holds_exactly_what_the_ledger_says(own_escrow: MoneyWorld) -> No
             tx = await money.deposit(300 * NEOT, cap=100 * NEOT)
             await record_deposit(session, money.gateway, policy=policy, tx_hash=tx)
             await charge_statement(session, money.gateway, money.add_statement(session, premium=60 * NEOT, month=3))
-            jobs = [await open_job(session, money.gateway, policy=policy, service="dtc:P0301",
-                                   authorised_amount=amount * NEOT, opened_by="claim", royalty_address=money.royalty)
-                    for amount in (40, 25, 10)]
+            jobs = [
+                await open_job(
+                    session,
+                    money.gateway,
+                    policy=policy,
+                    service="dtc:P0301",
+                    authorised_amount=amount * NEOT,
+                    opened_by="claim",
+                    royalty_address=money.royalty,
+                )
+                for amount in (40, 25, 10)
+            ]
             await submit_invoice(session, money.gateway, job=jobs[0], amount=33 * NEOT)
             await approve(session, money.gateway, job=jobs[0], reason="approved")
             await fail(session, money.gateway, job=jobs[1], reason="disputed")

@@ -36,17 +36,21 @@ def test_same_key_same_body_replays_and_different_body_is_refused(factory: Any) 
         return 201, {"n": len(calls)}
 
     with factory() as session:
-        first = idempotent(session, principal="u1", key="k", fingerprint=_fp({"a": 1, "b": 2}), work=work,
-                           is_final_error=_never_final)
-        again = idempotent(session, principal="u1", key="k", fingerprint=_fp({"b": 2, "a": 1}), work=work,
-                           is_final_error=_never_final)
+        first = idempotent(
+            session, principal="u1", key="k", fingerprint=_fp({"a": 1, "b": 2}), work=work, is_final_error=_never_final
+        )
+        again = idempotent(
+            session, principal="u1", key="k", fingerprint=_fp({"b": 2, "a": 1}), work=work, is_final_error=_never_final
+        )
         assert (first.status_code, first.body, first.replayed) == (201, {"n": 1}, False)
         assert (again.status_code, again.body, again.replayed) == (201, {"n": 1}, True)
         with pytest.raises(IdempotencyKeyReusedError, match="different request"):
-            idempotent(session, principal="u1", key="k", fingerprint=_fp({"a": 2}), work=work,
-                       is_final_error=_never_final)
-        other = idempotent(session, principal="u2", key="k", fingerprint=_fp({"a": 2}), work=work,
-                           is_final_error=_never_final)
+            idempotent(
+                session, principal="u1", key="k", fingerprint=_fp({"a": 2}), work=work, is_final_error=_never_final
+            )
+        other = idempotent(
+            session, principal="u2", key="k", fingerprint=_fp({"a": 2}), work=work, is_final_error=_never_final
+        )
         assert other.body == {"n": 2}  # keys belong to their principal
     assert len(calls) == 2
 
@@ -64,12 +68,19 @@ def test_failed_work_releases_the_key_and_a_client_error_is_stored(factory: Any)
     with factory() as session:
         with pytest.raises(ConnectionError):
             idempotent(session, principal="u", key="k1", fingerprint=_fp({}), work=boom, is_final_error=as_422)
-        retry = idempotent(session, principal="u", key="k1", fingerprint=_fp({}), work=lambda: (200, {"ok": True}),
-                           is_final_error=as_422)
+        retry = idempotent(
+            session,
+            principal="u",
+            key="k1",
+            fingerprint=_fp({}),
+            work=lambda: (200, {"ok": True}),
+            is_final_error=as_422,
+        )
         assert (retry.status_code, retry.body, retry.replayed) == (200, {"ok": True}, False)
         first = idempotent(session, principal="u", key="k2", fingerprint=_fp({}), work=refused, is_final_error=as_422)
-        second = idempotent(session, principal="u", key="k2", fingerprint=_fp({}), work=lambda: (200, {}),
-                            is_final_error=as_422)
+        second = idempotent(
+            session, principal="u", key="k2", fingerprint=_fp({}), work=lambda: (200, {}), is_final_error=as_422
+        )
         assert (first.status_code, second.status_code, second.body) == (422, 422, {"detail": "bad amount"})
 
 
@@ -79,8 +90,14 @@ def test_a_crashed_owner_is_taken_over_once_stale(factory: Any) -> None:
         session.commit()
         session.execute(update(IdempotentRequest).values(created_at=utcnow() - timedelta(hours=1)))
         session.commit()
-        answer = idempotent(session, principal="u", key="k", fingerprint=_fp({}), work=lambda: (200, {"x": 1}),
-                            is_final_error=_never_final)
+        answer = idempotent(
+            session,
+            principal="u",
+            key="k",
+            fingerprint=_fp({}),
+            work=lambda: (200, {"x": 1}),
+            is_final_error=_never_final,
+        )
         assert (answer.body, answer.replayed) == ({"x": 1}, False)
 
 
@@ -97,8 +114,9 @@ def test_concurrent_retries_get_the_first_answer(factory: Any) -> None:
 
     def call() -> None:
         with factory() as session:
-            answers.append(idempotent(session, principal="u", key="k", fingerprint=_fp({}), work=slow,
-                                      is_final_error=_never_final))
+            answers.append(
+                idempotent(session, principal="u", key="k", fingerprint=_fp({}), work=slow, is_final_error=_never_final)
+            )
 
     owner = threading.Thread(target=call)
     owner.start()

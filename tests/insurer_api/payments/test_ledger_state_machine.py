@@ -39,9 +39,11 @@ class LedgerMatchesChain(RuleBasedStateMachine):
         self.session = money.factory()
         gw = money.gateway
         self.insurer_start = asyncio.run(gw.balance_of(money.insurer.address)) - balance(
-            self.session, wallet_account(money.insurer.address))
+            self.session, wallet_account(money.insurer.address)
+        )
         self.driver_start = asyncio.run(gw.balance_of(money.driver.address)) - balance(
-            self.session, wallet_account(money.driver.address))
+            self.session, wallet_account(money.driver.address)
+        )
         shops = [s.neo_address for s in self.session.query(RepairShop)]
         self.shop = shops[0] if shops else money.add_shop(self.session, services=["dtc:*"], capacity=1000).neo_address
         self.month = 1 + self.session.query(Statement).count()
@@ -58,9 +60,17 @@ class LedgerMatchesChain(RuleBasedStateMachine):
 
     @rule(target=jobs, amount=st.integers(1, 50))
     def open_a_job(self, amount: int) -> int:
-        job = asyncio.run(open_job(self.session, self.money.gateway, policy=self._policy(), service="dtc:P0301",
-                                   authorised_amount=amount * NEOT, opened_by="claim",
-                                   royalty_address=self.money.royalty))
+        job = asyncio.run(
+            open_job(
+                self.session,
+                self.money.gateway,
+                policy=self._policy(),
+                service="dtc:P0301",
+                authorised_amount=amount * NEOT,
+                opened_by="claim",
+                royalty_address=self.money.royalty,
+            )
+        )
         assert job.state is JobState.LOCKED
         return job.id
 
@@ -111,14 +121,23 @@ class LedgerMatchesChain(RuleBasedStateMachine):
 
         async def read() -> list[tuple[str, int, int]]:
             pairs = [
-                ("insurer", self.insurer_start + balance(s, wallet_account(money.insurer.address)),
-                 await gw.balance_of(money.insurer.address)),
-                ("driver", self.driver_start + balance(s, wallet_account(money.driver.address)),
-                 await gw.balance_of(money.driver.address)),
+                (
+                    "insurer",
+                    self.insurer_start + balance(s, wallet_account(money.insurer.address)),
+                    await gw.balance_of(money.insurer.address),
+                ),
+                (
+                    "driver",
+                    self.driver_start + balance(s, wallet_account(money.driver.address)),
+                    await gw.balance_of(money.driver.address),
+                ),
                 ("shop", balance(s, wallet_account(self.shop)), await gw.balance_of(self.shop)),
                 ("royalty", balance(s, wallet_account(money.royalty)), await gw.balance_of(money.royalty)),
-                ("deposit", balance(s, deposit_account(money.policy_id)),
-                 await gw.deposit_balance(money.policy_chain_id().encode())),
+                (
+                    "deposit",
+                    balance(s, deposit_account(money.policy_id)),
+                    await gw.deposit_balance(money.policy_chain_id().encode()),
+                ),
             ]
             for job in s.query(RepairJob):
                 on_chain = await gw.job(job.chain_job_id.encode())
@@ -134,6 +153,10 @@ class LedgerMatchesChain(RuleBasedStateMachine):
 def test_random_operations_keep_ledger_equal_to_chain(money: MoneyWorld) -> None:
     run_state_machine_as_test(
         lambda: LedgerMatchesChain(money),
-        settings=settings(max_examples=3, stateful_step_count=7, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]),
+        settings=settings(
+            max_examples=3,
+            stateful_step_count=7,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+        ),
     )

@@ -22,8 +22,16 @@ def database_url(sqlite_url: str) -> str:
 def test_untold_deposit_and_withdrawal_are_booked_once(money: MoneyWorld) -> None:
     end = datetime.now(UTC) + timedelta(seconds=3)
     client, driver = money.client, money.driver
-    money.run(client.deposit_premium(driver, money.policy_chain_id(), operator=money.insurer.address,
-                                     amount=70 * NEOT, cap_per_period=70 * NEOT, end=end))
+    money.run(
+        client.deposit_premium(
+            driver,
+            money.policy_chain_id(),
+            operator=money.insurer.address,
+            amount=70 * NEOT,
+            cap_per_period=70 * NEOT,
+            end=end,
+        )
+    )
     with money.factory() as session:
         report = money.run(reconcile(session, money.gateway))
         assert [a.result for a in report.actions] == [f"booked {70 * NEOT}"]

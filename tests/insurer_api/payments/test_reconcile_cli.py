@@ -29,8 +29,9 @@ def database_url(sqlite_url: str) -> str:
 def _neot(url: str, chain_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NEOT_DATABASE_URL": url, "NEOT_LOG_LEVEL": "WARNING", "COLUMNS": "250"}
     neot = str(Path(sys.executable).with_name("neot"))
-    return subprocess.run([neot, *args, "--chain-dir", str(chain_dir)], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [neot, *args, "--chain-dir", str(chain_dir)], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def _charged(money: MoneyWorld) -> None:
@@ -54,11 +55,23 @@ def test_reconcile_reports_every_difference(money: MoneyWorld, migrated_url: str
     assert json.loads(clean.stdout)["clean"] is True
 
     with money.factory() as session:  # a balanced entry the chain never saw, and a payment it never had
-        post(session, description="tampered", amounts={deposit_account(money.policy_id): -1,
-                                                       wallet_account(money.insurer.address): 1})
+        post(
+            session,
+            description="tampered",
+            amounts={deposit_account(money.policy_id): -1, wallet_account(money.insurer.address): 1},
+        )
         ghost = session.query(Payment).filter(Payment.kind == "premium_charge").one()
-        session.add(Payment(idempotency_key="ghost", request_sha256=ghost.request_sha256, kind="premium_charge",
-                            amount=0, state=PaymentState.CONFIRMED, intended_tx="0x" + "ab" * 32, plan={}))
+        session.add(
+            Payment(
+                idempotency_key="ghost",
+                request_sha256=ghost.request_sha256,
+                kind="premium_charge",
+                amount=0,
+                state=PaymentState.CONFIRMED,
+                intended_tx="0x" + "ab" * 32,
+                plan={},
+            )
+        )
         session.commit()
     dirty = _neot(migrated_url, chain_dir, "ledger", "reconcile", "--json")
     assert dirty.returncode == 1
@@ -78,8 +91,17 @@ def test_repair_explain_recomputes_and_checks_the_chain(money: MoneyWorld, migra
         money.add_shop(session, services=["body"])
         policy = session.get(Policy, money.policy_id)
         assert policy is not None
-        job = money.run(open_job(session, money.gateway, policy=policy, service="dtc:P0301",
-                                 authorised_amount=10 * NEOT, opened_by="claim", royalty_address=money.royalty))
+        job = money.run(
+            open_job(
+                session,
+                money.gateway,
+                policy=policy,
+                service="dtc:P0301",
+                authorised_amount=10 * NEOT,
+                opened_by="claim",
+                royalty_address=money.royalty,
+            )
+        )
         assert job.shop_id == first.id
         job_id = job.id
     chain_dir = money.chain.chain_dir

@@ -43,8 +43,14 @@ def test_dtc_job_pays_senior_shop_95_and_new_shop_90(money: MoneyWorld) -> None:
             policy = session.get(Policy, money.policy_id)
             assert policy is not None
             # a misfire: both P03 shops qualify; the senior one's record wins
-            (job,) = await report_trouble_codes(session, money.gateway, policy=policy, active_codes=["P0301"],
-                                                authorised_amount=AUTHORISED, royalty_address=money.royalty)
+            (job,) = await report_trouble_codes(
+                session,
+                money.gateway,
+                policy=policy,
+                active_codes=["P0301"],
+                authorised_amount=AUTHORISED,
+                royalty_address=money.royalty,
+            )
             assert job.state is JobState.LOCKED and job.shop_id == senior.id
             assert job.negotiation is not None and job.negotiation["winner"] == senior_addr
             ranking = [r["neo_address"] for r in job.negotiation["ranking"]]  # type: ignore[index]
@@ -52,25 +58,49 @@ def test_dtc_job_pays_senior_shop_95_and_new_shop_90(money: MoneyWorld) -> None:
             on_chain = await money.gateway.job(job.chain_job_id.encode())
             assert on_chain is not None and (on_chain.amount, on_chain.shop) == (AUTHORISED, senior_addr)
             # the same code reported again opens nothing new
-            again = await report_trouble_codes(session, money.gateway, policy=policy, active_codes=["P0301"],
-                                               authorised_amount=AUTHORISED, royalty_address=money.royalty)
+            again = await report_trouble_codes(
+                session,
+                money.gateway,
+                policy=policy,
+                active_codes=["P0301"],
+                authorised_amount=AUTHORISED,
+                royalty_address=money.royalty,
+            )
             assert again == []
             await submit_invoice(session, money.gateway, job=job, amount=400 * NEOT)
             assert job.state is JobState.INVOICED
-            (done,) = await report_trouble_codes(session, money.gateway, policy=policy, active_codes=[],
-                                                 authorised_amount=AUTHORISED, royalty_address=money.royalty)
+            (done,) = await report_trouble_codes(
+                session,
+                money.gateway,
+                policy=policy,
+                active_codes=[],
+                authorised_amount=AUTHORISED,
+                royalty_address=money.royalty,
+            )
             assert done.id == job.id and job.state is JobState.PAID
             assert (job.shop_amount, job.royalty_amount) == (380 * NEOT, 20 * NEOT)
             payout = build_proof(session, record_type=RecordType.REPAIR_PAYOUT, record_id=job.id).record
             assert (payout["shop_amount"], payout["senior_shop"]) == (380 * NEOT, True)  # committed for anchoring
 
             # a catalytic-converter code: only the new shop offers P04
-            (job2,) = await report_trouble_codes(session, money.gateway, policy=policy, active_codes=["P0420"],
-                                                 authorised_amount=AUTHORISED, royalty_address=money.royalty)
+            (job2,) = await report_trouble_codes(
+                session,
+                money.gateway,
+                policy=policy,
+                active_codes=["P0420"],
+                authorised_amount=AUTHORISED,
+                royalty_address=money.royalty,
+            )
             assert job2.state is JobState.LOCKED and job2.shop_id == new.id
             await submit_invoice(session, money.gateway, job=job2, amount=200 * NEOT)
-            await report_trouble_codes(session, money.gateway, policy=policy, active_codes=[],
-                                       authorised_amount=AUTHORISED, royalty_address=money.royalty)
+            await report_trouble_codes(
+                session,
+                money.gateway,
+                policy=policy,
+                active_codes=[],
+                authorised_amount=AUTHORISED,
+                royalty_address=money.royalty,
+            )
             assert job2.state is JobState.PAID
             assert (job2.shop_amount, job2.royalty_amount) == (180 * NEOT, 20 * NEOT)
 

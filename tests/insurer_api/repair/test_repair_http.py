@@ -67,13 +67,24 @@ def chain_world(world: World, neot_chain: DeployedChain) -> tuple[World, Account
     return world, insurer, driver, royalty
 
 
-def test_trouble_code_to_payout_over_http(chain_world: tuple[World, Account, Account, str],
-                                          neot_chain: DeployedChain) -> None:
+def test_trouble_code_to_payout_over_http(
+    chain_world: tuple[World, Account, Account, str], neot_chain: DeployedChain
+) -> None:
     world, insurer, _driver, royalty = chain_world
     senior_key = Account.create_new()
-    shop = world.ok(None, "POST", "/v1/repair-shops", json={
-        "name": "Senior Motors", "neo_address": senior_key.address, "services": ["dtc:P03*"], "capacity": 4,
-        "username": "senior@shops.test", "password": PASSWORD})
+    shop = world.ok(
+        None,
+        "POST",
+        "/v1/repair-shops",
+        json={
+            "name": "Senior Motors",
+            "neo_address": senior_key.address,
+            "services": ["dtc:P03*"],
+            "capacity": 4,
+            "username": "senior@shops.test",
+            "password": PASSWORD,
+        },
+    )
     world.sign_in("senior", world["shop_a"].role, "senior@shops.test", shop["id"])
     world.api.app.state.escrow_gateway.add_signer(insurer)
     client = neot_chain.client
@@ -87,8 +98,15 @@ def test_trouble_code_to_payout_over_http(chain_world: tuple[World, Account, Acc
     assert (record["jobs"], record["successes"], record["senior"]) == (25, 24, True)
 
     report = _report(world, ["P0301"])
-    answers = _race(8, lambda: httpx.post(f"{world.api.base_url}/v1/devices/trouble-codes", json=report,
-                                          headers={"Idempotency-Key": "car-a-report-1"}, timeout=60))
+    answers = _race(
+        8,
+        lambda: httpx.post(
+            f"{world.api.base_url}/v1/devices/trouble-codes",
+            json=report,
+            headers={"Idempotency-Key": "car-a-report-1"},
+            timeout=60,
+        ),
+    )
     assert {a.status_code for a in answers} == {200}
     assert len({a.text for a in answers}) == 1
     (job,) = answers[0].json()["jobs"]
@@ -97,40 +115,73 @@ def test_trouble_code_to_payout_over_http(chain_world: tuple[World, Account, Acc
         assert session.query(RepairJob).count() == 1
         assert session.query(Payment).filter(Payment.kind == "job_lock").count() == 1
 
-    reused = httpx.post(f"{world.api.base_url}/v1/devices/trouble-codes", json=_report(world, ["P0302"]),
-                        headers={"Idempotency-Key": "car-a-report-1"}, timeout=60)
+    reused = httpx.post(
+        f"{world.api.base_url}/v1/devices/trouble-codes",
+        json=_report(world, ["P0302"]),
+        headers={"Idempotency-Key": "car-a-report-1"},
+        timeout=60,
+    )
     assert reused.status_code == 422 and "different request" in reused.json()["detail"]
     forged = {**_report(world, ["P0420"]), "signature": "00" * 64}
-    assert httpx.post(f"{world.api.base_url}/v1/devices/trouble-codes", json=forged,
-                      headers={"Idempotency-Key": "forged"}, timeout=60).status_code == 401
+    assert (
+        httpx.post(
+            f"{world.api.base_url}/v1/devices/trouble-codes",
+            json=forged,
+            headers={"Idempotency-Key": "forged"},
+            timeout=60,
+        ).status_code
+        == 401
+    )
 
     explanation = world.ok("insurer_a", "GET", f"/v1/repair-jobs/{job['id']}/explanation")
     assert explanation["reproduced"] and explanation["winner"] == senior_key.address
     assert "wins with smoothed success rate 25/27" in explanation["reason"]
 
-    world.ok("senior", "POST", f"/v1/repair-jobs/{job['id']}/invoice", json={"amount": 300 * NEOT},
-             headers={"Idempotency-Key": "invoice-1"})
-    paid = httpx.post(f"{world.api.base_url}/v1/devices/trouble-codes", json=_report(world, []),
-                      headers={"Idempotency-Key": "car-a-report-2"}, timeout=60).json()["jobs"][0]
+    world.ok(
+        "senior",
+        "POST",
+        f"/v1/repair-jobs/{job['id']}/invoice",
+        json={"amount": 300 * NEOT},
+        headers={"Idempotency-Key": "invoice-1"},
+    )
+    paid = httpx.post(
+        f"{world.api.base_url}/v1/devices/trouble-codes",
+        json=_report(world, []),
+        headers={"Idempotency-Key": "car-a-report-2"},
+        timeout=60,
+    ).json()["jobs"][0]
     assert (paid["state"], paid["shop_amount"], paid["royalty_amount"]) == ("paid", 285 * NEOT, 15 * NEOT)
     assert _run(gateway.balance_of(senior_key.address)) == 24 * NEOT + 285 * NEOT
     assert _run(gateway.balance_of(royalty)) == 15 * NEOT
     assert world.call("shop_b", "GET", f"/v1/repair-jobs/{job['id']}").status_code == 404
 
 
-def test_racing_retries_of_one_statement_charge_once(chain_world: tuple[World, Account, Account, str],
-                                                     neot_chain: DeployedChain) -> None:
+def test_racing_retries_of_one_statement_charge_once(
+    chain_world: tuple[World, Account, Account, str], neot_chain: DeployedChain
+) -> None:
     world, insurer, driver, _royalty = chain_world
     policy_id = world.ids["policy_a"]
     deposit = world.ok("driver_a", "GET", f"/v1/policies/{policy_id}/deposit")
     assert deposit["operator"] == insurer.address
     from datetime import UTC, datetime
 
-    receipt = _run(neot_chain.client.deposit_premium(
-        driver, deposit["chain_policy_id"], operator=insurer.address, amount=1000 * NEOT, cap_per_period=1000 * NEOT,
-        end=datetime(2030, 1, 1, tzinfo=UTC)))
-    booked = world.ok("driver_a", "POST", f"/v1/policies/{policy_id}/deposits", json={"tx_hash": receipt.tx_hash},
-                      headers={"Idempotency-Key": "deposit-1"})
+    receipt = _run(
+        neot_chain.client.deposit_premium(
+            driver,
+            deposit["chain_policy_id"],
+            operator=insurer.address,
+            amount=1000 * NEOT,
+            cap_per_period=1000 * NEOT,
+            end=datetime(2030, 1, 1, tzinfo=UTC),
+        )
+    )
+    booked = world.ok(
+        "driver_a",
+        "POST",
+        f"/v1/policies/{policy_id}/deposits",
+        json={"tx_hash": receipt.tx_hash},
+        headers={"Idempotency-Key": "deposit-1"},
+    )
     assert (booked["booked"], booked["ledger_balance"]) == (1000 * NEOT, 1000 * NEOT)
 
     url = f"{world.api.base_url}/v1/policies/{policy_id}/statements"

@@ -18,11 +18,21 @@ def test_no_eligible_shop_locks_nothing_and_says_why(money: MoneyWorld) -> None:
         policy = session.get(Policy, money.policy_id)
         assert policy is not None
         too_much = money.run(money.gateway.balance_of(money.insurer.address)) + 1
-        job = money.run(open_job(session, money.gateway, policy=policy, service="body", authorised_amount=too_much,
-                                 opened_by="claim", royalty_address=money.royalty))
+        job = money.run(
+            open_job(
+                session,
+                money.gateway,
+                policy=policy,
+                service="body",
+                authorised_amount=too_much,
+                opened_by="claim",
+                royalty_address=money.royalty,
+            )
+        )
         assert job.state is JobState.OPENED and job.shop_id is None
-        assert job.outcome_reason == (f"no eligible shop: {body.neo_address}: "
-                                      "insurer funds do not cover the authorised amount")
+        assert job.outcome_reason == (
+            f"no eligible shop: {body.neo_address}: insurer funds do not cover the authorised amount"
+        )
         assert session.query(Payment).count() == 0
 
 
@@ -32,8 +42,17 @@ def test_failed_job_refunds_everything_and_cannot_be_paid(money: MoneyWorld) -> 
         policy = session.get(Policy, money.policy_id)
         assert policy is not None
         before = money.run(money.gateway.balance_of(money.insurer.address))
-        job = money.run(open_job(session, money.gateway, policy=policy, service="dtc:P0300",
-                                 authorised_amount=80 * NEOT, opened_by="claim", royalty_address=money.royalty))
+        job = money.run(
+            open_job(
+                session,
+                money.gateway,
+                policy=policy,
+                service="dtc:P0300",
+                authorised_amount=80 * NEOT,
+                opened_by="claim",
+                royalty_address=money.royalty,
+            )
+        )
         assert job.state is JobState.LOCKED
         assert money.run(money.gateway.balance_of(money.insurer.address)) == before - 80 * NEOT
         with pytest.raises(InvalidRepairError, match="at most the authorised amount"):

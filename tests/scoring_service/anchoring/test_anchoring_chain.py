@@ -42,7 +42,9 @@ def sessions(sqlite_url: str) -> Iterator[sessionmaker[Session]]:
 
 def anchor_chain(chain: DeployedChain, **kwargs: Any) -> AnchorChain:
     return AnchorChain(
-        chain.deployment.rpc_url, contract=chain.deployment.contracts.anchor, signer=chain.account("anchorer"),
+        chain.deployment.rpc_url,
+        contract=chain.deployment.contracts.anchor,
+        signer=chain.account("anchorer"),
         **kwargs,
     )
 
@@ -118,8 +120,11 @@ def test_tampered_proofs_fail_against_the_node_with_the_right_reason(
     # a second, confirmed epoch, so "another anchored epoch" exists to point a proof at
     with session_scope(sessions) as session:
         commit_record(session, record_type=RecordType.TRIP_SCORE, record_id=99, record={"type": "trip_score", "x": 1})
-    asyncio.run(run_until_confirmed(Anchorer(sessions, anchor_chain(fresh_anchor_chain),
-                                             policy=EpochPolicy(max_age=timedelta(0))), 1))
+    asyncio.run(
+        run_until_confirmed(
+            Anchorer(sessions, anchor_chain(fresh_anchor_chain), policy=EpochPolicy(max_age=timedelta(0))), 1
+        )
+    )
     with session_scope(sessions) as session:
         good = build_proof(session, record_type=RecordType.REPAIR_PAYOUT, record_id=1).to_json()
     rpc = fresh_anchor_chain.deployment.rpc_url

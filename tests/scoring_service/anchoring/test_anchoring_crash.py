@@ -129,8 +129,12 @@ def test_a_node_that_is_down_delays_anchoring_and_loses_nothing(
     fresh_anchor_chain: DeployedChain, relay: FaultyRpcRelay, db: tuple[str, sessionmaker[Session]]
 ) -> None:
     _, sessions = db
-    chain = AnchorChain(relay.url, contract=fresh_anchor_chain.deployment.contracts.anchor,
-                        signer=fresh_anchor_chain.account("anchorer"), timeout_s=2.0)
+    chain = AnchorChain(
+        relay.url,
+        contract=fresh_anchor_chain.deployment.contracts.anchor,
+        signer=fresh_anchor_chain.account("anchorer"),
+        timeout_s=2.0,
+    )
     anchorer = Anchorer(sessions, chain, policy=EpochPolicy(max_leaves=3))
 
     async def scenario() -> None:
@@ -168,8 +172,13 @@ def test_a_transaction_that_expires_unsent_is_replaced_and_only_one_lands(
     fresh_anchor_chain: DeployedChain, relay: FaultyRpcRelay, db: tuple[str, sessionmaker[Session]]
 ) -> None:
     _, sessions = db
-    chain = AnchorChain(relay.url, contract=fresh_anchor_chain.deployment.contracts.anchor,
-                        signer=fresh_anchor_chain.account("anchorer"), valid_blocks=2, timeout_s=2.0)
+    chain = AnchorChain(
+        relay.url,
+        contract=fresh_anchor_chain.deployment.contracts.anchor,
+        signer=fresh_anchor_chain.account("anchorer"),
+        valid_blocks=2,
+        timeout_s=2.0,
+    )
     anchorer = Anchorer(sessions, chain, policy=EpochPolicy(max_leaves=2))
     commit_trips(sessions, range(1, 3))
 

@@ -47,7 +47,9 @@ class Env:
         with self.log.open("ab") as log:
             return subprocess.Popen(
                 [self.neot, "anchor", "run", "--every-min", "0", "--poll-s", "0.1"],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
 
 
@@ -123,7 +125,9 @@ def test_proofs_survive_node_and_service_restarts(tmp_path: Path, persistent_nod
     anchor_until(env, sessions, 2)  # a restarted service continues with epoch 1
     status = env.run("anchor", "status", "--json")
     assert [(e["epoch"], e["state"], e["leaves"]) for e in json.loads(status.stdout)] == [
-        (2, "open", 0), (1, "confirmed", 1), (0, "confirmed", 4)
+        (2, "open", 0),
+        (1, "confirmed", 1),
+        (0, "confirmed", 4),
     ]
     for name, kind in (("trip_score.json", None), ("new.json", "trip_score/2")):
         if kind is not None:
