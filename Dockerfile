@@ -10,6 +10,7 @@ COPY chain ./chain
 COPY scoring_service ./scoring_service
 COPY insurer_api ./insurer_api
 COPY vehicle_agent ./vehicle_agent
+COPY demo ./demo
 RUN pip install --no-cache-dir '.[server,agent]'
 ENV NEOT_DATA_DIR=/data
 USER nobody

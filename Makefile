@@ -29,15 +29,18 @@ system-deps:
 demo: $(STAMP) system-deps
 	$(VENV)/bin/neot demo
 
-test: $(STAMP) system-deps
+test: lint system-deps
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 bench: $(STAMP) system-deps
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
+# ruff (rules and format), mypy strict, and the import contracts of ARCHITECTURE.md (pyproject.toml).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy neot models migrations protocol vehicle_agent scoring_service insurer_api chain
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy neot models migrations protocol vehicle_agent scoring_service insurer_api chain demo
+	$(VENV)/bin/lint-imports
 
 licenses: $(STAMP)
 	$(VENV)/bin/pip-licenses --from=mixed --format=json --with-urls | $(PY) scripts/licence_table.py > THIRD_PARTY_LICENSES.md

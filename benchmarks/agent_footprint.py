@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.emulated_car import EmulatedCar  # noqa: E402
+from demo.emulated_car import EmulatedCar  # noqa: E402
 from tests.vehicle_agent.ingest_server import IngestServer  # noqa: E402
 from vehicle_agent import Buffer, create_key_file  # noqa: E402
 from vehicle_agent.adapters import DEFAULT_PIDS  # noqa: E402

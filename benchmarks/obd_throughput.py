@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from demo.emulated_car import EmulatedCar  # noqa: E402
 from neot.logging import configure_logging  # noqa: E402
-from tests.emulated_car import EmulatedCar  # noqa: E402
 from vehicle_agent.adapters import ObdAdapter, ObdConfig  # noqa: E402
 
 PIDS = ("SPEED", "RPM", "THROTTLE_POS", "ENGINE_LOAD", "COOLANT_TEMP")

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from chain._deploy import DeployReport, committee_account, deploy_neot, wallet_account
     from chain._deployment import (
         DEMO_ACCOUNTS,
+        DEPLOYMENT_FILE,
         ContractHashes,
         Deployment,
         Keyring,
@@ -71,6 +72,7 @@ _LOCATIONS: dict[str, str] = {
     "ContractHashes": "chain._deployment",
     "ContractName": "chain._artefacts",
     "DEMO_ACCOUNTS": "chain._deployment",
+    "DEPLOYMENT_FILE": "chain._deployment",
     "DeployReport": "chain._deploy",
     "Deployment": "chain._deployment",
     "DeploymentError": "chain._errors",
@@ -108,6 +110,7 @@ _LOCATIONS: dict[str, str] = {
 
 __all__ = [
     "DEMO_ACCOUNTS",
+    "DEPLOYMENT_FILE",
     "AnchoredEpoch",
     "ChainClient",
     "ChainConnectionError",

@@ -5,7 +5,7 @@
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
-from chain._deployment import DEPLOYMENT_FILE
+from chain import DEPLOYMENT_FILE
 from insurer_api._health import router as health_router
 from insurer_api.auth.routes import router as auth_router
 from insurer_api.dashboard import mount_dashboard

@@ -19,8 +19,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session, sessionmaker
 
-from insurer_api.auth._crud import user_for_api_key
-from insurer_api.auth._tokens import API_KEY_MARK, InvalidCredentialError, decode_access_token
+from insurer_api.auth import API_KEY_MARK, InvalidCredentialError, decode_access_token, user_for_api_key
 from insurer_api.errors import AuthenticationError, PermissionDeniedError
 from insurer_api.schemas import MAX_ID
 from models import Role, User

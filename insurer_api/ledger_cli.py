@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from insurer_api.payments._reconcile import reconcile
+        from insurer_api.payments import reconcile
         from models import make_engine, make_session_factory
 
         gateway = gateway_from_settings(chain_dir)

@@ -1,10 +1,11 @@
-"""The `neot` command. Each component contributes its commands through `register(app)` in its
-own `cli.py`; those modules import their heavy dependencies inside the commands, so that
-`neot agent …` runs on a box with only the `agent` extra installed.
+"""The `neot` command. Each component contributes its commands through a `register(app)` function
+named in the `neot.commands` entry-point group (pyproject.toml), so the root knows no component and
+nothing here imports upward. Those modules import their heavy dependencies inside the commands, so
+that `neot agent …` runs on a box with only the `agent` extra installed.
 """
 
 import sys
-from importlib import import_module
+from importlib.metadata import entry_points
 from typing import Annotated
 
 import typer
@@ -14,24 +15,11 @@ from rich.console import Console
 from neot import __version__
 from neot.errors import UserError
 from neot.logging import configure_logging
-from neot.settings import get_settings
+from neot.settings import LogSettings
 
-__all__ = ["app", "main"]
+__all__ = ["COMMANDS_GROUP", "app", "main", "register_commands"]
 
-# Components that add commands, in the order their help appears. A module whose extra is not
-# installed (e.g. the server parts on an in-car box) is skipped, so only working commands show.
-COMPONENTS: tuple[str, ...] = (
-    "neot.db",
-    "neot.demo",
-    "vehicle_agent.cli",
-    "scoring_service.anchoring_cli",
-    "scoring_service.scoring_cli",
-    "neot.verify",
-    "chain.cli",
-    "insurer_api.ledger_cli",
-    "insurer_api.repair.cli",
-    "insurer_api.cli",
-)
+COMMANDS_GROUP = "neot.commands"
 
 app = typer.Typer(
     name="neot",
@@ -55,28 +43,33 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
+    # Only how to log is read here: the server's settings (secret key, database) are checked by the
+    # commands that need them, so the in-car agent starts with none of them set.
     try:
-        settings = get_settings()
+        settings = LogSettings()
     except ValidationError as exc:
         problems = "; ".join(str(error["msg"]) for error in exc.errors())
         raise UserError(f"invalid NEOT_* settings: {problems}", "fix the environment variables named") from exc
     configure_logging(settings.log_level, settings.log_format)
 
 
-def _register_components() -> None:
-    for name in COMPONENTS:
+def register_commands() -> None:
+    """Mount every installed component's commands, in entry-point name order. A component whose
+    extra is not installed (the server parts on an in-car box) is skipped, so only working commands
+    show."""
+    for entry in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
         try:
-            module = import_module(name)
+            register = entry.load()
         except ModuleNotFoundError as exc:
-            if exc.name and exc.name.split(".")[0] == name.split(".")[0]:
+            if exc.name and exc.name.split(".")[0] == entry.module.split(".")[0]:
                 raise  # our own module is missing: a packaging bug, not an absent extra
             continue
-        module.register(app)
+        register(app)
 
 
 def main() -> None:
     """Entry point of the `neot` console script."""
-    _register_components()
+    register_commands()
     try:
         app()
     except UserError as exc:

@@ -11,11 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from neot._context import ensure_data_dir
 from neot.errors import UserError
-from neot.settings import get_settings
+from neot.settings import ensure_data_dir, get_settings
 
-__all__ = ["app", "register"]
+__all__ = ["app", "database_errors", "register"]
 
 app = typer.Typer(help="Create and migrate the NEOT database.", no_args_is_help=True)
 _console = Console()
@@ -31,12 +30,12 @@ def _database_url() -> str:
 def _run(action: str, url: str, revision: str) -> None:
     import migrations
 
-    with _database_errors(url):
+    with database_errors(url):
         getattr(migrations, action)(url, revision)
 
 
 @contextmanager
-def _database_errors(url: str) -> Iterator[None]:
+def database_errors(url: str) -> Iterator[None]:
     """Turn "cannot connect" and "no such driver" into a one-line error that says what to fix."""
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
@@ -87,7 +86,7 @@ def status() -> None:
     from models import make_engine
 
     url = _database_url()
-    with _database_errors(url):
+    with database_errors(url):
         engine = make_engine(url)
         current = migrations.current_revision(engine)
         engine.dispose()

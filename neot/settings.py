@@ -1,13 +1,24 @@
 """One typed settings object for every server-side component, read from `NEOT_*` variables."""
 
+import os
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DEFAULT_SECRET_KEY", "Environment", "LogFormat", "Settings", "get_settings"]
+from neot.errors import UserError
+
+__all__ = [
+    "DEFAULT_SECRET_KEY",
+    "Environment",
+    "LogFormat",
+    "LogSettings",
+    "Settings",
+    "ensure_data_dir",
+    "get_settings",
+]
 
 # Known to everyone who reads this file: accepted only in development.
 DEFAULT_SECRET_KEY = "development-only-secret-change-me"
@@ -29,17 +40,23 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
-class Settings(BaseSettings):
-    """Where NEOT keeps its data, which database and NEO node it talks to, and how it logs."""
+class LogSettings(BaseSettings):
+    """How a process logs: all the `neot` command's root reads, so that a command needing no server
+    setting (the in-car agent's) never trips over one."""
 
     # hide_input_in_errors: a refused setting must not print the secret key it was given
     model_config = SettingsConfigDict(env_prefix="NEOT_", extra="ignore", hide_input_in_errors=True)
 
+    log_level: str = Field(default="INFO")
+    log_format: LogFormat = Field(default=LogFormat.AUTO)
+
+
+class Settings(LogSettings):
+    """Where NEOT keeps its data, which database and NEO node it talks to, and how it logs."""
+
     data_dir: Path = Field(default=Path(".neot"), description="Folder for the SQLite file, chain data, keys")
     database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite in data_dir")
     neo_rpc_url: str = Field(default="http://127.0.0.1:30333", description="NEO N3 JSON-RPC endpoint")
-    log_level: str = Field(default="INFO")
-    log_format: LogFormat = Field(default=LogFormat.AUTO)
     environment: Environment = Field(default=Environment.DEVELOPMENT)
     secret_key: SecretStr = Field(
         default=SecretStr(DEFAULT_SECRET_KEY), description="HMAC key signing API access tokens (JWT)"
@@ -68,5 +85,28 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read once from the environment."""
-    return Settings()
+    """The process-wide settings, read once from the environment; a refused setting is a `UserError`
+    naming it (and never echoing the value given)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(str(error["msg"]) for error in exc.errors())
+        raise UserError(f"invalid NEOT_* settings: {problems}", "fix the environment variables named") from exc
+
+
+def ensure_data_dir(settings: Settings) -> Path:
+    """Create the data dir if needed and prove it is writable, or explain how to fix it."""
+    path = settings.data_dir
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(
+            f"data dir {path} is not writable: {exc.strerror or exc}",
+            "set NEOT_DATA_DIR to a folder you can write",
+        ) from exc
+    if not os.access(path, os.W_OK):  # pragma: no cover - covered by the probe above on Linux
+        raise UserError(f"data dir {path} is not writable", "set NEOT_DATA_DIR to a folder you can write")
+    return path

@@ -29,7 +29,7 @@ _console = Console()
 
 def _product(spec: str) -> "Product":
     """`standard`, `standard@1` or a path to a product TOML file."""
-    from scoring_service._errors import ProductError
+    from scoring_service.errors import ProductError
     from scoring_service.products import load_product, load_product_file
 
     try:
@@ -55,9 +55,8 @@ def score_file(
 ) -> None:
     """Score a recorded trip file: its trips, events and scores (the same code as the service)."""
     from protocol import parse_json
-    from scoring_service._errors import SpeedLimitError, TripFileError
-    from scoring_service.scoring import analyse_samples, score_totals, trip_record
-    from scoring_service.scoring._tripfile import read_trip_file
+    from scoring_service.errors import SpeedLimitError, TripFileError
+    from scoring_service.scoring import analyse_samples, read_trip_file, score_totals, trip_record
     from scoring_service.speedlimits import OsmSpeedLimits, default_speed_limits
 
     chosen = _product(product)
@@ -137,7 +136,7 @@ def score_file(
 def _models_dir(models_dir: Path | None) -> Path:
     if models_dir is not None:
         return models_dir
-    from neot._context import ensure_data_dir
+    from neot.settings import ensure_data_dir
 
     return ensure_data_dir(get_settings()) / "models"
 
@@ -180,7 +179,7 @@ def train(
     as_json: Annotated[bool, typer.Option("--json", help="Print the saved model document as JSON.")] = False,
 ) -> None:
     """Fit the Poisson claim-frequency model and save it with its SHA-256 and a new version."""
-    from scoring_service._errors import RiskModelError
+    from scoring_service.errors import RiskModelError
     from scoring_service.risk import (
         fit_risk_model,
         join_features,
@@ -219,11 +218,11 @@ def train(
 
 def _features_from_database(policy_ids: list[int]) -> "dict[int, DriverFeatures]":
     from models import make_engine, make_session_factory
-    from neot.db import _database_errors
+    from neot.db import database_errors
     from scoring_service.risk import features_for_policies
 
     url = get_settings().database_url
-    with _database_errors(url):
+    with database_errors(url):
         engine = make_engine(url)
         try:
             with make_session_factory(engine)() as session:
@@ -241,11 +240,11 @@ def score_devices(
     import time
 
     from models import make_engine, make_session_factory
-    from neot.db import _database_errors
+    from neot.db import database_errors
     from scoring_service.scoring import score_all_devices
 
     url = get_settings().database_url
-    with _database_errors(url):
+    with database_errors(url):
         engine = make_engine(url)
         try:
             with make_session_factory(engine)() as session:
@@ -276,7 +275,7 @@ def build_speed_limits(
     out: Annotated[Path, typer.Argument(help="Segments file to write (.csv.gz), for --speed-limits.")],
 ) -> None:
     """Reduce an OSM extract to the road segments with a posted limit (ODbL: attribute the source)."""
-    from scoring_service._errors import SpeedLimitError
+    from scoring_service.errors import SpeedLimitError
     from scoring_service.speedlimits import build_segments_file
 
     if not pbf.is_file():

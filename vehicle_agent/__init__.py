@@ -4,7 +4,7 @@ signed batches until the server acknowledges them. Imports `protocol` and the ag
 from vehicle_agent._agent import AGENT_VERSION, Agent
 from vehicle_agent._buffer import Buffer, BufferStats, PendingBatch
 from vehicle_agent._config import AdapterSpec, AgentConfig, AgentSection, ServerSection
-from vehicle_agent._errors import AgentConfigError, AgentError, BufferError, UplinkError
+from vehicle_agent._errors import AgentConfigError, AgentError, AgentUsageError, BufferError, UplinkError
 from vehicle_agent._identity import create_key_file, load_key_file
 from vehicle_agent._sampler import Sampler, SamplerCounters, sanitise
 from vehicle_agent._uplink import INGEST_PATH, Uplink, UplinkCounters, parse_retry_after
@@ -18,6 +18,7 @@ __all__ = [
     "AgentConfigError",
     "AgentError",
     "AgentSection",
+    "AgentUsageError",
     "Buffer",
     "BufferError",
     "BufferStats",

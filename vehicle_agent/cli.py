@@ -4,7 +4,6 @@ Adapter tooling (`neot agent record`) registers on `agent_app` too."""
 
 import json
 import signal
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -13,16 +12,30 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
-from neot.errors import UserError
+from vehicle_agent._errors import AgentUsageError
 from vehicle_agent.adapters.cli import record
 
 __all__ = ["agent_app", "main", "register"]
+
+
+class _AgentCommands(TyperGroup):
+    """Prints an `AgentUsageError` as one line and exits 2, under `neot agent` and `python -m vehicle_agent` alike."""
+
+    def invoke(self, ctx: Any) -> Any:  # a click Context; typer vendors click under a private name
+        try:
+            return super().invoke(ctx)
+        except AgentUsageError as exc:
+            Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from exc
+
 
 agent_app = typer.Typer(
     name="agent",
     help="The in-car sensor node: device key, sampling and signed uploads.",
     no_args_is_help=True,
+    cls=_AgentCommands,
 )
 _out = Console()
 
@@ -38,16 +51,10 @@ def register(app: typer.Typer) -> None:
 def main() -> None:
     """`python -m vehicle_agent …`: the agent's commands without loading every component's CLI
     (on a development install `neot` imports the server side too, which costs ~40 MB of RSS)."""
-    from neot.logging import configure_logging
-    from neot.settings import get_settings
+    from vehicle_agent._settings import configure_agent_logging
 
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    try:
-        agent_app()
-    except UserError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(2)
+    configure_agent_logging()
+    agent_app()
 
 
 def _load(config: Path) -> Any:
@@ -56,7 +63,7 @@ def _load(config: Path) -> Any:
     try:
         return AgentConfig.load(config)
     except AgentConfigError as exc:
-        raise UserError(str(exc), "see `neot agent run --help` for the file's layout") from exc
+        raise AgentUsageError(str(exc), "see `neot agent run --help` for the file's layout") from exc
 
 
 @agent_app.command()
@@ -69,7 +76,7 @@ def keygen(
     try:
         key = create_key_file(out)
     except AgentConfigError as exc:
-        raise UserError(str(exc)) from exc
+        raise AgentUsageError(str(exc)) from exc
     _out.print(f"device id  {key.address}\npublic key {key.public_key.hex()}\nkey file   {out} (0600)")
 
 
@@ -88,7 +95,7 @@ def run(
     try:
         agent = Agent(cfg)
     except (AgentError, AdapterError) as exc:
-        raise UserError(str(exc)) from exc
+        raise AgentUsageError(str(exc)) from exc
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         agent.stop()
@@ -98,7 +105,7 @@ def run(
     try:
         agent.run(until_drained=until_drained)
     except AgentError as exc:
-        raise UserError(str(exc)) from exc
+        raise AgentUsageError(str(exc)) from exc
 
 
 def _when(ns: int | None) -> str:
@@ -116,7 +123,7 @@ def status(
     cfg = _load(config)
     path = cfg.agent.buffer_file
     if not path.exists():
-        raise UserError(f"no buffer at {path}", "the agent has not run with this configuration yet")
+        raise AgentUsageError(f"no buffer at {path}", "the agent has not run with this configuration yet")
     try:
         buffer = Buffer(path, max_samples=cfg.agent.max_buffer_samples, read_only=True)
         stats = buffer.stats()
@@ -124,7 +131,7 @@ def status(
         applied = buffer.get_state("config")
         buffer.close()
     except BufferError as exc:
-        raise UserError(str(exc)) from exc
+        raise AgentUsageError(str(exc)) from exc
     data = {
         "buffer_file": str(path),
         "depth_samples": stats.depth,

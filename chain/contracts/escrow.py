@@ -207,8 +207,9 @@ def _lock_job(insurer: UInt160, amount: int, job_id: bytes, shop: UInt160) -> No
     on_job_locked(job_id, shop, insurer, amount)
 
 
-def _deposit_premium(driver: UInt160, amount: int, policy_id: bytes, operator: UInt160,
-                     cap_per_period: int, end_ms: int) -> None:
+def _deposit_premium(
+    driver: UInt160, amount: int, policy_id: bytes, operator: UInt160, cap_per_period: int, end_ms: int
+) -> None:
     _check_id(policy_id)
     assert isinstance(operator, UInt160) and len(operator) == 20, "operator must be a 20-byte account"
     assert isinstance(cap_per_period, int) and cap_per_period > 0, "cap per period must be positive"
@@ -235,8 +236,7 @@ def _deposit_premium(driver: UInt160, amount: int, policy_id: bytes, operator: U
 
 
 @public
-def release(job_id: bytes, shop: UInt160, shop_amount: int, royalty_account: UInt160,
-            royalty_amount: int) -> None:
+def release(job_id: bytes, shop: UInt160, shop_amount: int, royalty_account: UInt160, royalty_amount: int) -> None:
     """Job done: pay the shop and the royalty account, return the rest to the insurer."""
     assert storage.get_int(JOB_STATE_PREFIX + job_id) == JOB_LOCKED, "job is not locked"
     insurer = storage.get_uint160(JOB_INSURER_PREFIX + job_id)
@@ -285,8 +285,9 @@ def charge(policy_id: bytes, period: int, amount: int, statement_hash: bytes) ->
     storage.put_bool(charged_key, True)
     storage.put_int(POLICY_BALANCE_PREFIX + policy_id, balance - amount)
     _pay(operator, amount)
-    on_premium_charged(policy_id, storage.get_uint160(POLICY_DRIVER_PREFIX + policy_id), operator, period,
-                       amount, statement_hash)
+    on_premium_charged(
+        policy_id, storage.get_uint160(POLICY_DRIVER_PREFIX + policy_id), operator, period, amount, statement_hash
+    )
 
 
 @public

@@ -13,6 +13,7 @@ from insurer_api.auth._crud import (
 from insurer_api.auth._passwords import hash_password, verify_password
 from insurer_api.auth._schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, Token, UserPublic
 from insurer_api.auth._tokens import (
+    API_KEY_MARK,
     AccessToken,
     InvalidCredentialError,
     TokenClaims,
@@ -21,6 +22,7 @@ from insurer_api.auth._tokens import (
 )
 
 __all__ = [
+    "API_KEY_MARK",
     "AccessToken",
     "ApiKeyCreate",
     "ApiKeyCreated",

@@ -5,7 +5,15 @@ voided from what the chain says); `reconcile` compares the ledger with the chain
 voids whatever a crash left in flight; `idempotent` answers retried HTTP requests.
 """
 
-from insurer_api.payments._app import IdempotencyKey, install_from_deployment, install_payments
+from insurer_api.payments._app import (
+    IdempotencyKey,
+    api_error,
+    gateway_of,
+    install_from_deployment,
+    install_payments,
+    royalty_of,
+    run_idempotent,
+)
 from insurer_api.payments._chain import (
     JOB_LOCKED,
     JOB_REFUNDED,
@@ -35,6 +43,7 @@ from insurer_api.payments._ledger import (
     post,
     wallet_account,
 )
+from insurer_api.payments._reconcile import reconcile
 from insurer_api.payments._service import (
     IN_FLIGHT,
     PaymentKind,
@@ -68,19 +77,24 @@ __all__ = [
     "TxOutcome",
     "UnknownSignerError",
     "account",
+    "api_error",
     "balance",
     "balances",
     "deposit_account",
     "execute",
     "finish",
+    "gateway_of",
     "idempotent",
     "install_from_deployment",
     "install_payments",
     "job_account",
     "pending_account",
     "post",
+    "reconcile",
     "record_observed",
     "request_fingerprint",
+    "royalty_of",
+    "run_idempotent",
     "settle",
     "wallet_account",
 ]

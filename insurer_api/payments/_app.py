@@ -9,7 +9,7 @@ from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from chain._deployment import Deployment
+from chain import Deployment
 from insurer_api.errors import ApiError, ConflictError, InvalidRequestError
 from insurer_api.payments._chain import EscrowGateway
 from insurer_api.payments._errors import (

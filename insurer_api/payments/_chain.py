@@ -23,7 +23,7 @@ from neo3.network.payloads import transaction, verification
 from neo3.wallet import utils as wallet_utils
 from neo3.wallet.account import Account
 
-from chain._deployment import Deployment
+from chain import Deployment
 from insurer_api.payments._errors import ChainRefusedError, ChainUnavailableError, UnknownSignerError
 
 __all__ = [

@@ -141,7 +141,7 @@ def _sync_records(session: Session, report: ReconcileReport) -> None:
     a lock that was voided or failed leaves the job failed. A statement points at its charge.
     """
     # repair depends on payments, not the other way round: its job bookkeeping is reached lazily
-    from insurer_api.repair._service import sync_jobs
+    from insurer_api.repair import sync_jobs
 
     for job_id, before, after in sync_jobs(session):
         report.actions.append(Action(f"repair job {job_id}", f"{before.value} → {after.value}"))

@@ -7,7 +7,7 @@ from insurer_api.access import get_visible, policy_visible, product_visible
 from insurer_api.errors import ConflictError, InvalidRequestError, NotFoundError
 from insurer_api.policies._schemas import DefinitionPublic, PolicyCreate, ProductCreate
 from models import Driver, Policy, PolicyStatus, Product, User, Vehicle
-from scoring_service._errors import ProductError
+from scoring_service.errors import ProductError
 from scoring_service.products import Product as Definition
 from scoring_service.products import available_products, load_product
 

@@ -35,9 +35,9 @@ from insurer_api.errors import (
     InvalidRequestError,
     NotFoundError,
 )
-from insurer_api.payments import PaymentError
-from insurer_api.payments._app import (
+from insurer_api.payments import (
     IdempotencyKey,
+    PaymentError,
     api_error,
     gateway_of,
     royalty_of,

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from insurer_api.errors import ConflictError
-from scoring_service._errors import RiskModelError
+from scoring_service.errors import RiskModelError
 from scoring_service.risk import RiskModel, latest_model
 
 __all__ = ["current_risk_model"]

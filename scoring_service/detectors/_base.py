@@ -12,6 +12,7 @@ from scoring_service.products import Product
 from scoring_service.speedlimits import SpeedLimitProvider
 from scoring_service.trips import (
     FloatArray,
+    IndexArray,
     SampleArrays,
     SpeedSource,
     heading_rad,
@@ -21,7 +22,6 @@ from scoring_service.trips import (
     trip_speed_ms,
     window_bounds,
 )
-from scoring_service.trips._kinematics import IndexArray
 
 __all__ = ["Detector", "Event", "Measure", "TripView", "event_at", "sustained_runs", "view_trip"]
 

@@ -13,7 +13,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from scoring_service._errors import ProductError
+from scoring_service.errors import ProductError
 
 __all__ = [
     "DetectorThresholds",

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from protocol import canonical_json, parse_json
-from scoring_service._errors import RiskModelError
+from scoring_service.errors import RiskModelError
 from scoring_service.risk._features import FEATURE_NAMES, DriverFeatures
 
 __all__ = [

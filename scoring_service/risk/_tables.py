@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from scoring_service._errors import RiskModelError
+from scoring_service.errors import RiskModelError
 from scoring_service.risk._features import FEATURE_NAMES, DriverFeatures, features_from_totals
 from scoring_service.risk._synthetic import Portfolio
 

@@ -10,7 +10,7 @@ import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from scoring_service._errors import TripFileError
+from scoring_service.errors import TripFileError
 from scoring_service.trips import SampleArrays
 
 __all__ = ["REQUIRED_COLUMNS", "read_trip_csv", "read_trip_file", "read_trip_gpx"]

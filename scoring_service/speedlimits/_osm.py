@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scoring_service._errors import SpeedLimitError
+from scoring_service.errors import SpeedLimitError
 from scoring_service.trips import FloatArray
 
 __all__ = ["DEFAULT_SEGMENTS_FILE", "OsmSpeedLimits", "build_segments_file", "default_speed_limits", "parse_maxspeed"]

@@ -2,6 +2,7 @@
 
 from scoring_service.trips._arrays import FloatArray, IntArray, SampleArrays, SampleLike
 from scoring_service.trips._kinematics import (
+    IndexArray,
     SpeedSource,
     bearing_rad,
     differenced_from_positions,
@@ -22,6 +23,7 @@ from scoring_service.trips._segment import Segmentation, TripSlice, segment_trip
 
 __all__ = [
     "FloatArray",
+    "IndexArray",
     "IntArray",
     "SampleArrays",
     "SampleLike",

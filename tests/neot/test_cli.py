@@ -80,7 +80,7 @@ def test_db_upgrade_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
 def test_importing_the_cli_pulls_no_server_stack() -> None:
     """An in-car box has only the agent extra: the shell must not import the server stack."""
     code = (
-        "import sys, neot.cli; neot.cli._register_components();"
+        "import sys, neot.cli; neot.cli.register_commands();"
         "heavy = {'fastapi', 'sklearn', 'neo3', 'boa3', 'sqlalchemy', 'alembic', 'uvicorn'};"
         "print(sorted(m for m in heavy if m in sys.modules))"
     )

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scoring_service._errors import ProductError
 from scoring_service.detectors import local_hours, time_zone_at
+from scoring_service.errors import ProductError
 from scoring_service.products import available_products, load_product, load_product_file
 from scoring_service.scoring import TripTotals, analyse_trip, score_totals
 from scoring_service.speedlimits import default_speed_limits

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scoring_service._errors import RiskModelError
+from scoring_service.errors import RiskModelError
 from scoring_service.products import load_product
 from scoring_service.risk import (
     FEATURE_NAMES,

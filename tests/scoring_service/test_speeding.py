@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from models import EventKind
-from scoring_service._errors import SpeedLimitError
+from scoring_service.errors import SpeedLimitError
 from scoring_service.products import load_product
 from scoring_service.scoring import analyse_trip
 from scoring_service.speedlimits import (

@@ -9,15 +9,14 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from neot.cli import _register_components, app
-from neot.errors import UserError
+from neot.cli import app, register_commands
 from protocol import DeviceKey
 from tests.vehicle_agent.ingest_server import IngestServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 NEOT = [sys.executable, "-c", "from neot.cli import main; main()"]
 runner = CliRunner()
-_register_components()
+register_commands()
 
 
 def test_keygen_writes_an_owner_only_key_and_never_prints_it(tmp_path: Path) -> None:
@@ -29,7 +28,7 @@ def test_keygen_writes_an_owner_only_key_and_never_prints_it(tmp_path: Path) -> 
     assert key.address in result.output and key.public_key.hex() in result.output
     assert key.private_bytes().hex() not in result.output and "PRIVATE" not in result.output
     again = runner.invoke(app, ["agent", "keygen", "--out", str(out)])
-    assert isinstance(again.exception, UserError) and "already exists" in str(again.exception)
+    assert again.exit_code == 2 and "already exists" in again.output
     assert DeviceKey.from_pem(out.read_bytes()).address == key.address  # not overwritten
 
 
@@ -66,18 +65,18 @@ def test_bad_config_and_key_are_one_line_errors(tmp_path: Path) -> None:
     bad = tmp_path / "agent.toml"
     bad.write_text('[agent]\nsample_rate_hz = 50\n\n[server]\nurl = "ftp://x"\n')
     result = runner.invoke(app, ["agent", "run", "--config", str(bad)])
-    assert isinstance(result.exception, UserError)  # `neot` prints it as one line, exit code 2
-    assert "agent.sample_rate_hz" in str(result.exception) and "server.url" in str(result.exception)
+    assert result.exit_code == 2 and "Traceback" not in result.output  # one line, exit code 2
+    assert "agent.sample_rate_hz" in result.output and "server.url" in result.output
     good = write_config(tmp_path, "http://127.0.0.1:9", "")
     result = runner.invoke(app, ["agent", "run", "--config", str(good)])
-    assert isinstance(result.exception, UserError) and "neot agent keygen" in str(result.exception)
+    assert result.exit_code == 2 and "neot agent keygen" in result.output
     key = tmp_path / "device.key"
     key.write_bytes(DeviceKey.generate().to_pem())
     os.chmod(key, 0o644)
     result = runner.invoke(app, ["agent", "run", "--config", str(good)])
-    assert isinstance(result.exception, UserError) and "chmod 600" in str(result.exception)
+    assert result.exit_code == 2 and "chmod 600" in result.output
     result = runner.invoke(app, ["agent", "status", "--config", str(good)])
-    assert isinstance(result.exception, UserError) and "no buffer" in str(result.exception)
+    assert result.exit_code == 2 and "no buffer" in result.output
 
 
 def test_the_agent_imports_no_server_or_chain_code() -> None:
@@ -97,5 +96,18 @@ def test_unknown_adapter_kind_is_a_one_line_error(tmp_path: Path) -> None:
     (tmp_path / "device.key").write_bytes(DeviceKey.generate().to_pem())
     os.chmod(tmp_path / "device.key", 0o600)
     result = runner.invoke(app, ["agent", "run", "--config", str(config)])
-    assert isinstance(result.exception, UserError) and "unknown adapter kind 'can-bus'" in str(result.exception)
+    assert result.exit_code == 2 and "unknown adapter kind 'can-bus'" in result.output
     assert not (tmp_path / "buffer.sqlite3").exists()
+
+
+def test_the_agent_starts_in_production_with_no_server_setting(tmp_path: Path) -> None:
+    """A car box runs with NEOT_ENVIRONMENT=production and no NEOT_SECRET_KEY: the server's settings
+    are never read on the agent's path (they would refuse the missing key)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEOT_")}
+    env["NEOT_ENVIRONMENT"] = "production"
+    for argv in ([*NEOT, "agent", "run", "--help"], [sys.executable, "-m", "vehicle_agent", "run", "--help"]):
+        result = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "Sample the configured adapters" in result.stdout and "NEOT_SECRET_KEY" not in result.stderr
+    server = subprocess.run([*NEOT, "db", "status"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert server.returncode == 2 and "NEOT_SECRET_KEY must be set" in server.stderr  # the server still refuses

@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from demo.emulated_car import EmulatedCar
 from protocol import DeviceKey, trouble_codes_message, verify_signature
-from tests.emulated_car import EmulatedCar
 from vehicle_agent._buffer import Buffer
 from vehicle_agent._troublecodes import TroubleCodeReporter
 from vehicle_agent.adapters import AdapterState, ObdAdapter, ObdConfig, ReplayAdapter, ReplayConfig

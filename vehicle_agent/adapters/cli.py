@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from neot.errors import UserError
+from vehicle_agent._errors import AgentUsageError
 
 __all__ = ["record"]
 
@@ -52,13 +52,13 @@ def record(
     try:
         adapters = [create_adapter(kind, name, options) for kind, name, options in specs]
     except AdapterError as exc:
-        raise UserError(str(exc), "check the adapter options") from exc
+        raise AgentUsageError(str(exc), "check the adapter options") from exc
     try:
         handle = out.open("w" if force else "x", encoding="utf-8", newline="")
     except FileExistsError:
-        raise UserError(f"{out} exists", "pass --force to overwrite it") from None
+        raise AgentUsageError(f"{out} exists", "pass --force to overwrite it") from None
     except OSError as exc:
-        raise UserError(f"cannot write {out}: {exc.strerror}") from exc
+        raise AgentUsageError(f"cannot write {out}: {exc.strerror}") from exc
     with handle:
         writer = TripCsvWriter(handle)
         sampler = Sampler(adapters, writer.write, rate_hz=rate_hz)
@@ -99,13 +99,13 @@ def _adapter_specs(
 ) -> list[tuple[str, str | None, dict[str, Any]]]:
     if config is not None:
         if any((obd, gpsd, nmea)):
-            raise UserError("--config and adapter flags exclude each other", "use one or the other")
+            raise AgentUsageError("--config and adapter flags exclude each other", "use one or the other")
         from vehicle_agent import AgentConfig, AgentConfigError
 
         try:
             cfg = AgentConfig.load(config)
         except AgentConfigError as exc:
-            raise UserError(str(exc)) from exc
+            raise AgentUsageError(str(exc)) from exc
         specs = [(s.kind, s.name, s.options) for s in cfg.adapters]
     else:
         specs = []
@@ -117,10 +117,10 @@ def _adapter_specs(
         if gpsd:
             host, _, port = gpsd.rpartition(":")
             if not host or not port.isdigit():
-                raise UserError(f"--gpsd {gpsd!r} is not host:port", "e.g. --gpsd 127.0.0.1:2947")
+                raise AgentUsageError(f"--gpsd {gpsd!r} is not host:port", "e.g. --gpsd 127.0.0.1:2947")
             specs.append(("gpsd", "gps", {"host": host, "port": int(port)}))
         if nmea:
             specs.append(("nmea", "gps", {"port": nmea}))
     if not specs:
-        raise UserError("no adapters to record from", "pass --obd, --gpsd or --nmea, or --config agent.toml")
+        raise AgentUsageError("no adapters to record from", "pass --obd, --gpsd or --nmea, or --config agent.toml")
     return specs

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from demo.emulated_car import EmulatedCar
 from protocol import Sample
-from tests.emulated_car import EmulatedCar
 from vehicle_agent.adapters import Adapter
 
 #: Every emulator test runs against both transports the agent supports for an ELM327.

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from demo.emulated_car import DEFAULT_VIN, EmulatedCar
 from protocol import Ack, Configure, StatusQuery
-from tests.emulated_car import DEFAULT_VIN, EmulatedCar
 from tests.vehicle_agent.adapters.conftest import Feed, wait_until
 from vehicle_agent.adapters import (
     PID_FIELDS,

@@ -9,10 +9,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from neot.errors import UserError
-from tests.emulated_car import EmulatedCar
+from demo.emulated_car import EmulatedCar
 from tests.vehicle_agent.adapters.nmea_from_gpx import gpx_fixes, sentences
 from tests.vehicle_agent.adapters.test_gps import _free_port, _kill_group, _listening
+from vehicle_agent import AgentUsageError
 from vehicle_agent.adapters import TRIP_CSV_COLUMNS, ReplayAdapter, ReplayConfig, read_trip, read_trip_csv
 from vehicle_agent.adapters.cli import record
 
@@ -70,13 +70,13 @@ def test_record_refuses_to_overwrite_and_needs_a_source(tmp_path: Path) -> None:
     out = tmp_path / "trip.csv"
     out.write_text("keep me")
     refused = _record("--out", str(out), "--obd", "/dev/null")
-    assert isinstance(refused, UserError) and "exists" in str(refused) and out.read_text() == "keep me"
+    assert isinstance(refused, AgentUsageError) and "exists" in str(refused) and out.read_text() == "keep me"
     empty = _record("--out", str(tmp_path / "new.csv"))
-    assert isinstance(empty, UserError) and "no adapters to record from" in str(empty)
+    assert isinstance(empty, AgentUsageError) and "no adapters to record from" in str(empty)
     bad = _record("--out", str(tmp_path / "n.csv"), "--gpsd", "nowhere")
-    assert isinstance(bad, UserError) and "is not host:port" in str(bad)
+    assert isinstance(bad, AgentUsageError) and "is not host:port" in str(bad)
     unknown_pid = _record("--out", str(tmp_path / "p.csv"), "--obd", "/dev/null", "--pids", "SPEED,WARP")
-    assert isinstance(unknown_pid, UserError) and "unknown PIDs ['WARP']" in str(unknown_pid)
+    assert isinstance(unknown_pid, AgentUsageError) and "unknown PIDs ['WARP']" in str(unknown_pid)
     assert not (tmp_path / "p.csv").exists()
 
 

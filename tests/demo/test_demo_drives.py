@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neot.demo._drives import STYLES, RoadGraph, write_month
+from demo._drives import STYLES, RoadGraph, write_month
 from scoring_service.products import load_product
 from scoring_service.scoring import analyse_samples, score_totals
 from scoring_service.scoring._tripfile import read_trip_file

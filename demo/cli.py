@@ -3,16 +3,14 @@
 import dataclasses
 import json
 import signal
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from neot._context import ensure_data_dir
 from neot.errors import UserError
-from neot.settings import get_settings
+from neot.settings import ensure_data_dir, get_settings
 
 __all__ = ["register"]
 
@@ -32,14 +30,14 @@ def demo(
     """Emulated cars to NEOT payouts: chain, services, three drivers, a month of trips, scores
     anchored on NEO, premiums charged, a repair paid, a proof verified. Run again to see it again."""
     from chain import ChainError
-    from neot.demo._api import DemoError
-    from neot.demo._processes import Supervisor
-    from neot.demo._story import INSURER_USERNAME, DemoWorld, Story, previous_month
+    from demo._api import DemoError
+    from demo._processes import Supervisor
+    from demo._story import INSURER_USERNAME, DemoWorld, Story, previous_month
 
     settings = get_settings()
     data_dir = ensure_data_dir(settings).resolve()
     console = Console(stderr=as_json)
-    story = Story(settings, console, port=port, repo_root=Path(__file__).resolve().parents[2])
+    story = Story(settings, console, port=port)
     summary_file = story.demo_dir / _SUMMARY
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from neot.demo._processes import Supervisor
+from demo._processes import Supervisor
 
 
 def _alive(pid: int) -> bool:
@@ -64,7 +64,7 @@ def test_children_get_sigterm_when_the_demo_is_killed_outright(tmp_path: Path) -
     import subprocess
 
     script = (
-        "import sys, time; from pathlib import Path; from neot.demo._processes import Supervisor;"
+        "import sys, time; from pathlib import Path; from demo._processes import Supervisor;"
         f"sup = Supervisor(Path({str(tmp_path)!r}));"
         "child = sup.start('sleeper', [sys.executable, '-c', 'import time; time.sleep(60)']);"
         "print(child.pid, flush=True); time.sleep(60)"

@@ -21,9 +21,9 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from neot.demo._api import ApiClient, DemoError
-from neot.demo._drives import STYLES, RoadGraph, write_month
-from neot.demo._processes import Supervisor
+from demo._api import ApiClient, DemoError
+from demo._drives import STYLES, RoadGraph, write_month
+from demo._processes import Supervisor
 from neot.settings import Settings
 
 __all__ = ["INSURER_USERNAME", "DemoWorld", "Story", "previous_month"]
@@ -93,11 +93,10 @@ class DemoWorld:
 class Story:
     """Runs the steps; `say` narrates to the console (stderr when the summary goes out as JSON)."""
 
-    def __init__(self, settings: Settings, console: Console, *, port: int, repo_root: Path) -> None:
+    def __init__(self, settings: Settings, console: Console, *, port: int) -> None:
         self.settings = settings
         self.console = console
         self.port = port
-        self.repo_root = repo_root
         self.data_dir = settings.data_dir.resolve()
         self.chain_dir = self.data_dir / "chain"
         self.demo_dir = self.data_dir / "demo"
@@ -154,12 +153,11 @@ class Story:
 
     # --- 2. services ------------------------------------------------------------------------
     def start_services(self, sup: Supervisor) -> None:
-        import migrations
         from chain.node import port_is_free
 
         if not port_is_free(self.port):
             raise DemoError(f"port {self.port} on 127.0.0.1 is in use; stop what holds it or pass --port")
-        migrations.upgrade(self.settings.database_url)
+        self.run_neot("db", "upgrade")
         self.train_risk_model()
         sup.start(
             "insurer-api",
@@ -205,18 +203,10 @@ class Story:
     def seed(self, period_start: date, period_end: date) -> None:
         import secrets
 
-        from sqlalchemy.orm import Session
-
-        from insurer_api.auth._crud import create_user
-        from models import Role, make_engine
-
         self.world.password = _PASSWORD + secrets.token_hex(4)
         password = self.world.password
-        engine = make_engine(self.settings.database_url)
-        with Session(engine) as session:  # the one bootstrap step: the first administrator
-            create_user(session=session, username="admin@neot.demo", password=password, role=Role.ADMIN)
-            session.commit()
-        engine.dispose()
+        # the one bootstrap step, as an operator does it: the first administrator (password typed twice)
+        self.run_neot("api", "create-admin", "admin@neot.demo", stdin=f"{password}\n{password}\n")
         self.api.sign_in("admin", "admin@neot.demo", password)
         insurer = self.world.accounts["insurer-1"]
         self.api.call(
@@ -469,8 +459,7 @@ class Story:
 
     # --- 6. a trouble code becomes a paid repair --------------------------------------------
     def repair(self, sup: Supervisor) -> None:
-        sys.path.insert(0, str(self.repo_root))
-        from tests.emulated_car import EmulatedCar
+        from demo.emulated_car import EmulatedCar
 
         car = next(c for c in self.cars if c.style == "aggressive")
         emulator = EmulatedCar.start("aggressive", "tcp", log_path=self.demo_dir / "emulator.log")
@@ -583,9 +572,11 @@ class Story:
     def _neot(self) -> str:
         return str(Path(sys.executable).with_name("neot"))
 
-    def run_neot(self, *args: str) -> str:
+    def run_neot(self, *args: str, stdin: str | None = None) -> str:
         """Run a `neot` command as an operator would; its output, or a DemoError with its message."""
-        result = subprocess.run([self._neot(), *args], capture_output=True, text=True, env={**os.environ, **self.env})
+        result = subprocess.run(
+            [self._neot(), *args], input=stdin, capture_output=True, text=True, env={**os.environ, **self.env}
+        )
         if result.returncode != 0:
             raise DemoError(f"`neot {' '.join(args)}` failed: {(result.stderr or result.stdout).strip()[-500:]}")
         return result.stdout

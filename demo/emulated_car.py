@@ -1,8 +1,8 @@
 """A scripted car behind a real ELM327 adapter emulator, for tests, benchmarks and the demo.
 
-ELM327-emulator is licensed CC BY-NC-SA, so it is a development tool only: this module is not
-part of any installed package, and the emulator itself is imported only by the child process
-that `EmulatedCar` starts (`python tests/emulated_car.py …`). The parent side below imports
+ELM327-emulator is licensed CC BY-NC-SA, so it is a development tool only (the `dev` extra): the
+emulator is imported only by the child process that `EmulatedCar` starts (this file run as a
+script), and no product package imports this module. The parent side below imports
 nothing of it, so a demo or a benchmark can drive cars without loading non-commercial code.
 
 A car follows a `DriveProfile`: a looping, time-based speed trace from which rpm, throttle,
