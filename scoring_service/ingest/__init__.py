@@ -1,21 +1,16 @@
-"""Verified ingestion of signed batches from registered devices (`POST /v1/ingest/batches`)."""
+"""Verified ingestion of signed batches from registered devices (`POST /v1/ingest/batches`).
+
+Devices, their keys and their authentication are `scoring_service.devices`'."""
 
 from scoring_service.ingest._body import read_limited_body
 from scoring_service.ingest._decode import COLUMNS, DecodedBatch, decode_batch
-from scoring_service.ingest._devices import register_device, set_pending_config
 from scoring_service.ingest._errors import (
-    BadSignatureError,
     BodyTooLargeError,
-    DeviceExistsError,
-    DeviceRegistrationError,
     ImplausibleSampleError,
     IngestError,
-    InvalidPublicKeyError,
     MalformedBatchError,
     SeqConflictError,
     StorageBusyError,
-    UnknownDeviceError,
-    UnknownVehicleError,
     UnsupportedEncodingError,
 )
 from scoring_service.ingest._router import IngestLimitsDep, get_ingest_limits, router
@@ -23,21 +18,15 @@ from scoring_service.ingest._service import IngestLimits, accept_batch, decode_b
 
 __all__ = [
     "COLUMNS",
-    "BadSignatureError",
     "BodyTooLargeError",
     "DecodedBatch",
-    "DeviceExistsError",
-    "DeviceRegistrationError",
     "ImplausibleSampleError",
     "IngestError",
     "IngestLimits",
     "IngestLimitsDep",
-    "InvalidPublicKeyError",
     "MalformedBatchError",
     "SeqConflictError",
     "StorageBusyError",
-    "UnknownDeviceError",
-    "UnknownVehicleError",
     "UnsupportedEncodingError",
     "accept_batch",
     "decode_batch",
@@ -45,7 +34,5 @@ __all__ = [
     "get_ingest_limits",
     "pending_configure",
     "read_limited_body",
-    "register_device",
     "router",
-    "set_pending_config",
 ]

@@ -1,8 +1,9 @@
 """Accepting one signed batch: decode, check, verify against the registered key, store once.
 
 Order of checks, and why: the body is decoded without verifying first, so an unknown device is
-told 403 rather than a confusing 401; the signature is then checked against the key *we*
-registered (the batch carries its key too, but a key in the message proves nothing).
+told 403 rather than a confusing 401; the device edge's one `authenticate_device` then checks the
+signature against the key *we* registered (the batch carries its key too, but a key in the
+message proves nothing).
 
 Storage is idempotent per (device, seq): the batch row is inserted with ON CONFLICT DO NOTHING
 on the unique (device_id, seq) constraint, so of any number of concurrent identical uploads
@@ -39,17 +40,15 @@ from protocol import (
     OversizeError,
     UnsupportedVersionError,
     signal_from_json,
-    verify_signature,
 )
+from scoring_service.devices import DeviceSignature, authenticate_device
 from scoring_service.ingest._decode import COLUMNS, DecodedBatch, decode_batch
 from scoring_service.ingest._errors import (
-    BadSignatureError,
     BodyTooLargeError,
     ImplausibleSampleError,
     MalformedBatchError,
     SeqConflictError,
     StorageBusyError,
-    UnknownDeviceError,
 )
 
 __all__ = ["IngestLimits", "accept_batch", "decode_body", "pending_configure"]
@@ -116,7 +115,7 @@ def accept_batch(
 ) -> Ack:
     """Check and store the batch in `body` (decompressed JSON); the Ack to answer with.
 
-    Raises an `IngestError` subclass, in which case nothing was stored.
+    Raises a `DeviceEdgeError` (an `IngestError` or an authentication refusal); then nothing was stored.
     """
     now = now or datetime.now(UTC)
     batch = decode_body(body)
@@ -130,7 +129,6 @@ def accept_batch(
 
 # Statements built once: building and coercing SQLAlchemy constructs per request cost more CPU
 # than signature verification. Values are bound per execution.
-_DEVICE = select(Device.id, Device.public_key).where(Device.neo_address == bindparam("address"))
 _STORED_DIGEST = select(UploadBatch.content_sha256).where(
     UploadBatch.device_id == bindparam("device_id"), UploadBatch.seq == bindparam("seq")
 )
@@ -157,13 +155,16 @@ _INSERT_BATCH = {
 def _accept(factory: sessionmaker[Session], batch: DecodedBatch, now: datetime) -> Ack:
     with factory() as session:
         conn = session.connection()
-        device = conn.execute(_DEVICE, {"address": batch.device_id}).one_or_none()
-        if device is None:
-            raise UnknownDeviceError(f"device {batch.device_id} is not registered", field="batch.device")
-        if device.public_key != batch.public_key:
-            raise BadSignatureError("batch.pub is not the key registered for this device", field="batch.pub")
-        if not verify_signature(device.public_key, batch.signature, batch.canonical):
-            raise BadSignatureError("signature does not verify with the device's registered key", field="sig")
+        signed = DeviceSignature(
+            address=batch.device_id,
+            message=batch.canonical,
+            signature=batch.signature,
+            public_key=batch.public_key,
+            address_field="batch.device",
+            signature_field="sig",
+            key_field="batch.pub",
+        )
+        device = authenticate_device(conn, signed)
         ack = _store(conn, device_id=device.id, batch=batch, now=now)
         session.commit()
         return ack
