@@ -13,8 +13,8 @@ from scoring_service.ingest._errors import (
     StorageBusyError,
     UnsupportedEncodingError,
 )
-from scoring_service.ingest._router import IngestLimitsDep, get_ingest_limits, router
 from scoring_service.ingest._service import IngestLimits, accept_batch, decode_body, pending_configure
+from scoring_service.ingest.routes import IngestLimitsDep, get_ingest_limits, router
 
 __all__ = [
     "COLUMNS",
