@@ -9,6 +9,7 @@ from chain import DEPLOYMENT_FILE
 from insurer_api._health import router as health_router
 from insurer_api.auth.routes import router as auth_router
 from insurer_api.dashboard import mount_dashboard
+from insurer_api.devices import router as devices_router
 from insurer_api.epochs import router as epochs_router
 from insurer_api.errors import install_exception_handlers
 from insurer_api.parties.routes import router as parties_router
@@ -38,6 +39,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     auth_router,
     parties_router,
     vehicles_router,
+    devices_router,
     policies_router,
     trips_router,
     statements_router,

@@ -18,7 +18,16 @@ from models._parties import Device, Driver, Insurer, RepairShop, Vehicle
 from models._policies import EpochState, Policy, PolicyStatus, ScoreEpoch
 from models._session import make_engine, make_session_factory, session_scope
 from models._statements import Product, Statement, StatementScore
-from models._telemetry import EventKind, Sample, Trip, TripEvent, TripScore, TroubleCodeReport, UploadBatch
+from models._telemetry import (
+    DeviceStatusReport,
+    EventKind,
+    Sample,
+    Trip,
+    TripEvent,
+    TripScore,
+    TroubleCodeReport,
+    UploadBatch,
+)
 
 __all__ = [
     "AnchorAttempt",
@@ -26,6 +35,7 @@ __all__ = [
     "Base",
     "Commitment",
     "Device",
+    "DeviceStatusReport",
     "Driver",
     "EpochState",
     "EventKind",

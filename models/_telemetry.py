@@ -9,7 +9,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models._base import Base, str_enum, utcnow
 
-__all__ = ["EventKind", "Sample", "Trip", "TripEvent", "TripScore", "TroubleCodeReport", "UploadBatch"]
+__all__ = [
+    "DeviceStatusReport",
+    "EventKind",
+    "Sample",
+    "Trip",
+    "TripEvent",
+    "TripScore",
+    "TroubleCodeReport",
+    "UploadBatch",
+]
 
 
 class UploadBatch(Base):
@@ -49,6 +58,29 @@ class Sample(Base):
     coolant_c: Mapped[float | None]
     fuel_pct: Mapped[float | None]
     maf_gs: Mapped[float | None]
+
+
+class DeviceStatusReport(Base):
+    """A StatusReport a device signed into a batch: its configuration, buffer and adapters' health.
+
+    `report` keeps the signal exactly as sent, so fields a newer agent adds survive; the columns
+    beside it are the fields device health shows.
+    """
+
+    __tablename__ = "device_status_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), index=True)
+    batch_seq: Mapped[int]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    agent_version: Mapped[str] = mapped_column(String(32))
+    config_id: Mapped[int | None]
+    sample_rate_hz: Mapped[int]
+    buffered_samples: Mapped[int]
+    dropped_samples: Mapped[int]
+    last_ack_seq: Mapped[int | None]
+    adapters: Mapped[dict[str, str]] = mapped_column(JSON)
+    report: Mapped[dict[str, object]] = mapped_column(JSON)
 
 
 class TroubleCodeReport(Base):

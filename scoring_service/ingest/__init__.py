@@ -13,7 +13,7 @@ from scoring_service.ingest._errors import (
     StorageBusyError,
     UnsupportedEncodingError,
 )
-from scoring_service.ingest._service import IngestLimits, accept_batch, decode_body, pending_configure
+from scoring_service.ingest._service import IngestLimits, accept_batch, decode_body
 from scoring_service.ingest.routes import IngestLimitsDep, get_ingest_limits, router
 
 __all__ = [
@@ -32,7 +32,6 @@ __all__ = [
     "decode_batch",
     "decode_body",
     "get_ingest_limits",
-    "pending_configure",
     "read_limited_body",
     "router",
 ]

@@ -15,17 +15,20 @@ the same batch after a restart is still recognised as repeating itself.
 Seqs out of order are accepted: an agent back from days offline may send batch 5 after 7 was
 stored (it retries its oldest unacknowledged batch, which may reach us late). `Device.last_seq`
 is the highest stored seq, and every Ack carries it together with the device's pending
-Configure, which stays pending until a batch's StatusReport names its `config_id`.
+Configure, which stays pending until a batch's StatusReport names its `config_id`, and a pending
+StatusQuery, answered by the next StatusReport (which is stored as the device's health). The same
+transaction records when the device was last heard from and its newest sample's time and speed.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from itertools import repeat
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, Update, bindparam, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,13 +38,12 @@ from protocol import (
     FIELDS,
     MAX_BODY_BYTES,
     Ack,
-    Configure,
     MalformedError,
     OversizeError,
+    StatusQuery,
     UnsupportedVersionError,
-    signal_from_json,
 )
-from scoring_service.devices import DeviceSignature, authenticate_device
+from scoring_service.devices import DeviceSignature, authenticate_device, pending_configure, record_status_report
 from scoring_service.ingest._decode import COLUMNS, DecodedBatch, decode_batch
 from scoring_service.ingest._errors import (
     BodyTooLargeError,
@@ -51,7 +53,7 @@ from scoring_service.ingest._errors import (
     StorageBusyError,
 )
 
-__all__ = ["IngestLimits", "accept_batch", "decode_body", "pending_configure"]
+__all__ = ["IngestLimits", "accept_batch", "decode_body"]
 
 _log = structlog.get_logger(__name__)
 
@@ -132,10 +134,32 @@ def accept_batch(
 _STORED_DIGEST = select(UploadBatch.content_sha256).where(
     UploadBatch.device_id == bindparam("device_id"), UploadBatch.seq == bindparam("seq")
 )
-_STATE = select(Device.last_seq, Device.pending_config).where(Device.id == bindparam("device_id"))
+_STATE = select(Device.last_seq, Device.pending_config, Device.status_query_at, Device.last_sample_ns).where(
+    Device.id == bindparam("device_id")
+)
 _STATE_FOR_UPDATE = _STATE.with_for_update()
-_SET_LAST_SEQ = update(Device).where(Device.id == bindparam("device_id")).values(last_seq=bindparam("last_seq"))
-_SET_LAST_SEQ_CONFIG_APPLIED = _SET_LAST_SEQ.values(pending_config=None)
+
+
+@cache
+def _device_update(*, newest: bool, config_applied: bool, query_answered: bool) -> Update:
+    """The one update of the device row a stored batch makes (eight shapes, each built once).
+
+    Bind names differ from the column names: an execution parameter named like a column would
+    join the SET clause even in the shapes that leave that column alone."""
+    values: dict[str, Any] = {"last_seq": bindparam("b_last_seq"), "last_seen_at": bindparam("b_now")}
+    if newest:
+        values |= {
+            "last_sample_ns": bindparam("b_last_sample_ns"),
+            "last_speed_kmh": bindparam("b_last_speed_kmh"),
+            "agent_version": bindparam("b_agent_version"),
+        }
+    if config_applied:
+        values["pending_config"] = null()
+    if query_answered:
+        values["status_query_at"] = null()
+    return update(Device).where(Device.id == bindparam("device_id")).values(values)
+
+
 _BATCH_VALUES: dict[str, Any] = {
     "device_id": bindparam("device_id"),
     "seq": bindparam("seq"),
@@ -191,21 +215,51 @@ def _store(conn: Connection, *, device_id: int, batch: DecodedBatch, now: dateti
             )
         row = conn.execute(_STATE, {"device_id": device_id}).one()
         _log.info("batch repeated", device=batch.device_id, seq=batch.seq)
-        return Ack(seq=row.last_seq, configure=pending_configure(row.pending_config))
+        query = None if row.status_query_at is None else StatusQuery()
+        return Ack(seq=row.last_seq, configure=pending_configure(row.pending_config), query=query)
     _insert_samples(conn, batch_id=batch_id, device_id=device_id, batch=batch)
     # Read under the row lock (PostgreSQL; SQLite's write lock is held since the insert), so a
     # Configure queued meanwhile is never cleared by a report naming an older one.
     row = conn.execute(_STATE_FOR_UPDATE, {"device_id": device_id}).one()
     last_seq = max(row.last_seq, batch.seq)
     configure = pending_configure(row.pending_config)
-    applied = batch.report is not None and configure is not None and batch.report.config_id == configure.config_id
-    if applied:
-        conn.execute(_SET_LAST_SEQ_CONFIG_APPLIED, {"device_id": device_id, "last_seq": last_seq})
-        configure = None
-    elif last_seq != row.last_seq:
-        conn.execute(_SET_LAST_SEQ, {"device_id": device_id, "last_seq": last_seq})
+    report = batch.report
+    applied = report is not None and configure is not None and report.config_id == configure.config_id
+    newest = row.last_sample_ns is None or batch.last_time_ns > row.last_sample_ns
+    query_answered = report is not None and row.status_query_at is not None
+    conn.execute(
+        _device_update(newest=newest, config_applied=applied, query_answered=query_answered),
+        {
+            "device_id": device_id,
+            "b_last_seq": last_seq,
+            "b_now": now,
+            "b_last_sample_ns": batch.last_time_ns,
+            "b_last_speed_kmh": _last_speed_kmh(batch),
+            "b_agent_version": batch.agent,
+        },
+    )
+    if report is not None and batch.report_json is not None:
+        record_status_report(
+            conn,
+            device_id=device_id,
+            batch_seq=batch.seq,
+            agent_version=batch.agent,
+            report=report,
+            report_json=batch.report_json,
+            now=now,
+        )
     _log.info("batch stored", device=batch.device_id, seq=batch.seq, samples=batch.n)
-    return Ack(seq=last_seq, configure=configure)
+    query = None if row.status_query_at is None or query_answered else StatusQuery()
+    return Ack(seq=last_seq, configure=None if applied else configure, query=query)
+
+
+def _last_speed_kmh(batch: DecodedBatch) -> float | None:
+    """The newest sample's speed: OBD-II's, else GPS's; None when it has neither."""
+    for name in ("speed_kmh", "gps_speed_kmh"):
+        column = batch.columns.get(name)
+        if column is not None and column[-1] is not None:
+            return column[-1] / FIELDS[name]
+    return None
 
 
 def _insert_samples(conn: Connection, *, batch_id: int, device_id: int, batch: DecodedBatch) -> None:
@@ -233,13 +287,3 @@ def _scaled(column: list[int | None], scale: int) -> Sequence[float | int | None
     if scale == 1:
         return column
     return [None if v is None else v / scale for v in column]
-
-
-def pending_configure(stored: dict[str, Any] | None) -> Configure | None:
-    """The Configure kept in `Device.pending_config` (its signal JSON), if any."""
-    if stored is None:
-        return None
-    signal = signal_from_json(stored)
-    if not isinstance(signal, Configure):
-        raise ValueError(f"devices.pending_config holds a {type(signal).__name__}, not a Configure")
-    return signal
