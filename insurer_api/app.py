@@ -6,7 +6,6 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from chain import DEPLOYMENT_FILE
-from insurer_api._health import router as health_router
 from insurer_api.auth.routes import router as auth_router
 from insurer_api.dashboard import mount_dashboard
 from insurer_api.devices import router as devices_router
@@ -33,9 +32,9 @@ from scoring_service.devices import install_trouble_code_handler
 
 __all__ = ["ROUTERS", "create_app"]
 
-# Every router the insurer API serves, in the order they appear in the OpenAPI document.
+# Every router the insurer API serves, in the order they appear in the OpenAPI document; the scoring
+# service's (device edge, `/health`, `/metrics`) follow.
 ROUTERS: tuple[APIRouter, ...] = (
-    health_router,
     auth_router,
     parties_router,
     vehicles_router,

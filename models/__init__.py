@@ -20,6 +20,7 @@ from models._session import make_engine, make_session_factory, session_scope
 from models._statements import Product, Statement, StatementScore
 from models._telemetry import (
     DeviceStatusReport,
+    DirtyDevice,
     EventKind,
     Sample,
     Trip,
@@ -36,6 +37,7 @@ __all__ = [
     "Commitment",
     "Device",
     "DeviceStatusReport",
+    "DirtyDevice",
     "Driver",
     "EpochState",
     "EventKind",

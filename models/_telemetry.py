@@ -11,6 +11,7 @@ from models._base import Base, str_enum, utcnow
 
 __all__ = [
     "DeviceStatusReport",
+    "DirtyDevice",
     "EventKind",
     "Sample",
     "Trip",
@@ -58,6 +59,22 @@ class Sample(Base):
     coolant_c: Mapped[float | None]
     fuel_pct: Mapped[float | None]
     maf_gs: Mapped[float | None]
+
+
+class DirtyDevice(Base):
+    """A device with samples the score worker has not looked at yet: the work queue of scoring.
+
+    Ingestion upserts the row in the transaction that stores a batch (bumping `generation`, and
+    making it due now); the worker scores the device and then deletes the row, or, while a trip is
+    still open, moves `due_ns` to when it would count as ended, in both cases only if
+    `generation` is still the one it read, so data that arrived meanwhile is never forgotten.
+    """
+
+    __tablename__ = "dirty_devices"
+
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), primary_key=True, autoincrement=False)
+    generation: Mapped[int]
+    due_ns: Mapped[int] = mapped_column(index=True)
 
 
 class DeviceStatusReport(Base):

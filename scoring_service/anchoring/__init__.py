@@ -6,7 +6,7 @@ NEO client, which need the chain SDK, are in `scoring_service.anchoring.service`
 """
 
 from scoring_service.anchoring._commit import commit_record
-from scoring_service.anchoring._epochs import EpochPolicy, close_due_epoch, epoch_tree, open_epoch
+from scoring_service.anchoring._epochs import EpochPolicy, close_due_epoch, epoch_tree, oldest_unanchored, open_epoch
 from scoring_service.anchoring._errors import (
     AnchorConflict,
     AnchoringError,
@@ -30,5 +30,6 @@ __all__ = [
     "close_due_epoch",
     "commit_record",
     "epoch_tree",
+    "oldest_unanchored",
     "open_epoch",
 ]

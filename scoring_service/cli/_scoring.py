@@ -1,5 +1,5 @@
-"""`neot score-file`, `score-devices`, `model synth|train` and `speed-limits build`: scoring trips
-and fitting the risk model."""
+"""`neot score-file`, `model synth|train` and `speed-limits build`: scoring recorded trips and
+fitting the risk model."""
 
 import json
 import math
@@ -228,41 +228,6 @@ def _features_from_database(policy_ids: list[int]) -> "dict[int, DriverFeatures]
             engine.dispose()
 
 
-def score_devices(
-    settle_s: Annotated[
-        float, typer.Option(help="A trip with no newer data counts as ended after this many seconds.")
-    ] = 3600.0,
-) -> None:
-    """Segment and score the new samples of every device in the database (safe to re-run)."""
-    import time
-
-    from models import make_engine, make_session_factory
-    from neot.db import database_errors
-    from scoring_service.scoring import score_all_devices
-
-    url = get_settings().database_url
-    with database_errors(url):
-        engine = make_engine(url)
-        try:
-            with make_session_factory(engine)() as session:
-                results = score_all_devices(session, now_ns=time.time_ns(), settle_s=settle_s)
-        finally:
-            engine.dispose()
-    table = Table(title="scored devices")
-    for column in ("device", "samples read", "new trips", "trip in progress", "GPS jumps", "short dropped"):
-        table.add_column(column, justify="right")
-    for r in results:
-        table.add_row(
-            str(r.device_id),
-            str(r.samples_read),
-            str(len(r.new_trip_ids)),
-            "yes" if r.open_trip_start_ns is not None else "no",
-            str(r.gps_jumps),
-            str(r.dropped_short),
-        )
-    _console.print(table)
-
-
 speed_limits_app = typer.Typer(help="Speed-limit data for the speeding detector.", no_args_is_help=True)
 
 
@@ -285,8 +250,7 @@ def build_speed_limits(
 
 
 def register(app: typer.Typer) -> None:
-    """Add `score-file`, `score-devices`, `model` and `speed-limits` to the root command."""
+    """Add `score-file`, `model` and `speed-limits` to the root command."""
     app.command("score-file")(score_file)
-    app.command("score-devices")(score_devices)
     app.add_typer(model_app, name="model")
     app.add_typer(speed_limits_app, name="speed-limits")

@@ -17,7 +17,8 @@ stored (it retries its oldest unacknowledged batch, which may reach us late). `D
 is the highest stored seq, and every Ack carries it together with the device's pending
 Configure, which stays pending until a batch's StatusReport names its `config_id`, and a pending
 StatusQuery, answered by the next StatusReport (which is stored as the device's health). The same
-transaction records when the device was last heard from and its newest sample's time and speed.
+transaction records when the device was last heard from and its newest sample's time and speed,
+and marks the device dirty for the score worker.
 """
 
 from collections.abc import Sequence
@@ -52,6 +53,8 @@ from scoring_service.ingest._errors import (
     SeqConflictError,
     StorageBusyError,
 )
+from scoring_service.monitoring import BATCHES_INGESTED, SAMPLES_INGESTED
+from scoring_service.worker import mark_dirty
 
 __all__ = ["IngestLimits", "accept_batch", "decode_body"]
 
@@ -189,12 +192,16 @@ def _accept(factory: sessionmaker[Session], batch: DecodedBatch, now: datetime) 
             key_field="batch.pub",
         )
         device = authenticate_device(conn, signed)
-        ack = _store(conn, device_id=device.id, batch=batch, now=now)
+        ack, stored = _store(conn, device_id=device.id, batch=batch, now=now)
         session.commit()
-        return ack
+    if stored:
+        BATCHES_INGESTED.inc()
+        SAMPLES_INGESTED.inc(batch.n)
+    return ack
 
 
-def _store(conn: Connection, *, device_id: int, batch: DecodedBatch, now: datetime) -> Ack:
+def _store(conn: Connection, *, device_id: int, batch: DecodedBatch, now: datetime) -> tuple[Ack, bool]:
+    """The Ack, and whether this batch was stored now (False: a repeat of a stored one)."""
     digest = batch.digest
     batch_id = conn.execute(
         _INSERT_BATCH[conn.dialect.name],
@@ -216,8 +223,9 @@ def _store(conn: Connection, *, device_id: int, batch: DecodedBatch, now: dateti
         row = conn.execute(_STATE, {"device_id": device_id}).one()
         _log.info("batch repeated", device=batch.device_id, seq=batch.seq)
         query = None if row.status_query_at is None else StatusQuery()
-        return Ack(seq=row.last_seq, configure=pending_configure(row.pending_config), query=query)
+        return Ack(seq=row.last_seq, configure=pending_configure(row.pending_config), query=query), False
     _insert_samples(conn, batch_id=batch_id, device_id=device_id, batch=batch)
+    mark_dirty(conn, device_id=device_id, now_ns=_ns(now))
     # Read under the row lock (PostgreSQL; SQLite's write lock is held since the insert), so a
     # Configure queued meanwhile is never cleared by a report naming an older one.
     row = conn.execute(_STATE_FOR_UPDATE, {"device_id": device_id}).one()
@@ -250,7 +258,7 @@ def _store(conn: Connection, *, device_id: int, batch: DecodedBatch, now: dateti
         )
     _log.info("batch stored", device=batch.device_id, seq=batch.seq, samples=batch.n)
     query = None if row.status_query_at is None or query_answered else StatusQuery()
-    return Ack(seq=last_seq, configure=None if applied else configure, query=query)
+    return Ack(seq=last_seq, configure=None if applied else configure, query=query), True
 
 
 def _last_speed_kmh(batch: DecodedBatch) -> float | None:

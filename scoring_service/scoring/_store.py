@@ -30,7 +30,6 @@ __all__ = [
     "driver_score",
     "driver_totals",
     "product_for_device",
-    "score_all_devices",
     "score_device",
     "store_trip",
     "totals_of",
@@ -62,6 +61,8 @@ class DeviceScoring:
     new_trip_ids: tuple[int, ...]
     #: a trip still in progress (left for a later run), by its first sample time
     open_trip_start_ns: int | None
+    #: time of the newest sample read, if any
+    last_sample_ns: int | None
     gps_jumps: int
     out_of_order: int
     dropped_short: int
@@ -153,6 +154,7 @@ def score_device(
         samples_read=len(samples),
         new_trip_ids=tuple(new_ids),
         open_trip_start_ns=segmentation.open_trip_start_ns,
+        last_sample_ns=int(samples.time_ns[-1]) if len(samples) else None,
         gps_jumps=segmentation.gps_jumps,
         out_of_order=segmentation.out_of_order,
         dropped_short=segmentation.dropped_short,
@@ -170,28 +172,6 @@ def product_for_device(session: Session, *, device_id: int) -> Product:
         .limit(1)
     ).first()
     return load_product() if row is None else load_product(row.product_id, row.product_version)
-
-
-def score_all_devices(
-    session: Session, *, now_ns: int, speed_limits: SpeedLimitProvider | None = None, settle_s: float = DEFAULT_SETTLE_S
-) -> list[DeviceScoring]:
-    """Score every device with samples under its policy's product, committing per device so
-    that one device's trips are stored even if a later one fails."""
-    results = []
-    for device_id in session.scalars(select(Sample.device_id).distinct().order_by(Sample.device_id)).all():
-        product = product_for_device(session, device_id=device_id)
-        results.append(
-            score_device(
-                session,
-                device_id=device_id,
-                product=product,
-                now_ns=now_ns,
-                speed_limits=speed_limits,
-                settle_s=settle_s,
-            )
-        )
-        session.commit()
-    return results
 
 
 def totals_of(trips: Iterable[Trip], events: Iterable[TripEvent]) -> TripTotals:

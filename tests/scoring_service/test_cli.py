@@ -1,4 +1,4 @@
-"""`neot score-file`, `neot score-devices` and `neot model synth|train`.
+"""`neot score-file`, `neot score-worker --once` and `neot model synth|train`.
 
 Most tests invoke the commands in-process through typer's runner (a fresh `neot` process imports
 every component, seconds each on a busy machine); one runs the real console entry point to check
@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 import typer
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 import migrations
-from models import make_engine, make_session_factory
+from models import DirtyDevice, Trip, make_engine, make_session_factory
 from neot.errors import UserError
 from neot.settings import get_settings
 from scoring_service import cli
@@ -158,7 +159,7 @@ def test_model_train_without_features_joins_the_database(tmp_path: Path) -> None
     assert "no features for 8 policies" in result.stderr
 
 
-def test_score_devices_scores_what_was_uploaded(tmp_path: Path) -> None:
+def test_score_worker_once_scores_what_was_uploaded_then_nothing_more(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'neot.sqlite3'}"
     migrations.upgrade(url)
     engine = make_engine(url)
@@ -166,15 +167,16 @@ def test_score_devices_scores_what_was_uploaded(tmp_path: Path) -> None:
         device_id = add_device(session)
         add_batch(session, device_id, 1, two_drives())
         session.commit()
-    engine.dispose()
-    result = neot("score-devices", data_dir=tmp_path, database_url=url)
+    result = neot("score-worker", "--once", data_dir=tmp_path, database_url=url)
     assert result.returncode == 0, result.stderr
-    assert "scored devices" in result.stdout
-    row = next(line for line in result.stdout.splitlines() if line.strip().startswith("│") and "no" in line)
-    assert row.split("│")[3].strip() == "2"  # two new trips
-    again = neot("score-devices", data_dir=tmp_path, database_url=url)
-    row = next(line for line in again.stdout.splitlines() if line.strip().startswith("│") and "no" in line)
-    assert row.split("│")[3].strip() == "0"
+    with make_session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(Trip)) == 2  # two new trips
+        assert session.scalar(select(func.count()).select_from(DirtyDevice)) == 0
+    again = neot("score-worker", "--once", data_dir=tmp_path, database_url=url)
+    assert again.returncode == 0, again.stderr
+    with make_session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(Trip)) == 2
+    engine.dispose()
 
 
 def test_speed_limits_build_then_score_with_them(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Device, DeviceStatusReport
+from models import Device, DeviceStatusReport, DirtyDevice
 from protocol import (
     Ack,
     DeviceKey,
@@ -171,3 +171,24 @@ def test_a_device_silent_since_a_moving_sample_is_flagged_and_a_parked_one_is_no
     assert not by_address[parked.address].silent_while_driving
     assert not by_address[quiet.address].silent_while_driving  # never uploaded: nothing to judge
     assert not soon[moving.address].silent_while_driving  # heard from a moment ago
+
+
+def _ingested(url: str) -> float:
+    metrics = httpx.get(url + "/metrics", timeout=10)
+    assert metrics.status_code == 200
+    (line,) = (x for x in metrics.text.splitlines() if x.startswith("neot_samples_ingested_total "))
+    return float(line.split()[1])
+
+
+def test_a_stored_batch_marks_its_device_for_scoring_and_counts_its_samples_once(
+    service_url: str, device: DeviceKey, make_batch: MakeBatch, session_factory: sessionmaker[Session]
+) -> None:
+    assert httpx.get(service_url + "/health", timeout=10).json()["status"] == "ok"
+    before = _ingested(service_url)
+    signed = make_batch(device, 1, 50)
+    upload(service_url, signed.to_wire())
+    upload(service_url, signed.to_wire())  # a repeat stores nothing and counts nothing
+    assert _ingested(service_url) - before == 50
+    with session_factory() as session:
+        (marked,) = session.scalars(select(DirtyDevice)).all()
+    assert (marked.device_id, marked.generation) == (_device_id(session_factory, device), 1)
