@@ -27,7 +27,7 @@ from insurer_api.devices._schemas import (
 )
 from insurer_api.errors import InvalidRequestError
 from models import Device, Role, User
-from protocol import Configure
+from protocol import Configure, datetime_from_ns
 from scoring_service import devices
 
 __all__ = ["router"]
@@ -67,7 +67,7 @@ def _report(snapshot: devices.StatusSnapshot) -> StatusReportPublic:
 
 
 def _public(health: devices.DeviceHealth) -> DeviceHealthPublic:
-    last_sample_at = None if health.last_sample_ns is None else datetime.fromtimestamp(health.last_sample_ns / 1e9, UTC)
+    last_sample_at = None if health.last_sample_ns is None else datetime_from_ns(health.last_sample_ns)
     return DeviceHealthPublic(
         id=health.device_id,
         vehicle_id=health.vehicle_id,

@@ -3,7 +3,6 @@ fitting the risk model."""
 
 import json
 import math
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -39,7 +38,9 @@ def _product(spec: str) -> "Product":
 
 
 def _iso(time_ns: int) -> str:
-    return datetime.fromtimestamp(time_ns / 1e9, UTC).isoformat(timespec="milliseconds")
+    from protocol import datetime_from_ns
+
+    return datetime_from_ns(time_ns).isoformat(timespec="milliseconds")
 
 
 def score_file(
@@ -51,14 +52,15 @@ def score_file(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Score a recorded trip file: its trips, events and scores (the same code as the service)."""
-    from protocol import parse_json
-    from scoring_service.errors import SpeedLimitError, TripFileError
-    from scoring_service.scoring import analyse_samples, read_trip_file, score_totals, trip_record
+    from protocol import TripFileError, parse_json, read_trip_file
+    from scoring_service.errors import SpeedLimitError
+    from scoring_service.scoring import analyse_samples, score_totals, trip_record
     from scoring_service.speedlimits import OsmSpeedLimits, default_speed_limits
+    from scoring_service.trips import SampleArrays
 
     chosen = _product(product)
     try:
-        samples = read_trip_file(trip_file)
+        samples = SampleArrays.from_samples(read_trip_file(trip_file))
         limits = OsmSpeedLimits.from_file(speed_limits) if speed_limits else default_speed_limits()
     except (TripFileError, SpeedLimitError) as exc:
         raise UserError(str(exc), "see the replay CSV format in `neot score-file --help`") from exc

@@ -43,6 +43,7 @@ from protocol import (
     OversizeError,
     StatusQuery,
     UnsupportedVersionError,
+    ns_from_datetime,
 )
 from scoring_service.devices import DeviceSignature, authenticate_device, pending_configure, record_status_report
 from scoring_service.ingest._decode import COLUMNS, DecodedBatch, decode_batch
@@ -94,7 +95,7 @@ def decode_body(body: bytes) -> DecodedBatch:
 
 
 def _check_plausible(batch: DecodedBatch, now: datetime, limits: IngestLimits) -> None:
-    ahead_s = (batch.last_time_ns - _ns(now)) / 1e9
+    ahead_s = (batch.last_time_ns - ns_from_datetime(now)) / 1e9
     if ahead_s > limits.max_future_s:
         raise ImplausibleSampleError(
             f"cols.time_ns: a sample is {ahead_s:.0f} s in the future (limit {limits.max_future_s:.0f} s)",
@@ -109,10 +110,6 @@ def _check_plausible(batch: DecodedBatch, now: datetime, limits: IngestLimits) -
             raise ImplausibleSampleError(
                 f"cols.{name}: a value is outside ±{bound // FIELDS[name]} degrees", field=f"cols.{name}"
             )
-
-
-def _ns(moment: datetime) -> int:
-    return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
 
 
 def accept_batch(
@@ -225,7 +222,7 @@ def _store(conn: Connection, *, device_id: int, batch: DecodedBatch, now: dateti
         query = None if row.status_query_at is None else StatusQuery()
         return Ack(seq=row.last_seq, configure=pending_configure(row.pending_config), query=query), False
     _insert_samples(conn, batch_id=batch_id, device_id=device_id, batch=batch)
-    mark_dirty(conn, device_id=device_id, now_ns=_ns(now))
+    mark_dirty(conn, device_id=device_id, now_ns=ns_from_datetime(now))
     # Read under the row lock (PostgreSQL; SQLite's write lock is held since the insert), so a
     # Configure queued meanwhile is never cleared by a report naming an older one.
     row = conn.execute(_STATE_FOR_UPDATE, {"device_id": device_id}).one()

@@ -9,14 +9,14 @@ segmented (segmentation cuts are local, see `trips._segment`), and a trip is key
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Device, EventKind, Policy, PolicyStatus, Sample, Trip, TripEvent, TripScore, Vehicle
-from protocol import RecordType, parse_json
+from protocol import RecordType, ns_from_datetime, parse_json
 from scoring_service.anchoring import commit_record
 from scoring_service.products import Product, load_product
 from scoring_service.scoring._analyse import TripAnalysis, TripTotals, analyse_samples
@@ -38,8 +38,6 @@ __all__ = [
 #: Without newer data proving a stop, a trip counts as ended once its last sample is this old:
 #: long enough for an agent that was briefly offline to deliver the rest of the drive.
 DEFAULT_SETTLE_S = 3600.0
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _SAMPLE_COLUMNS = (
     Sample.time_ns,
@@ -192,16 +190,10 @@ def totals_of(trips: Iterable[Trip], events: Iterable[TripEvent]) -> TripTotals:
     )
 
 
-def _ns(moment: datetime) -> int:
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime given where a UTC instant is required")
-    return (moment - _EPOCH) // timedelta(microseconds=1) * 1000
-
-
 def driver_totals(session: Session, *, driver_id: int, start: datetime, end: datetime) -> TripTotals:
     """Totals of the driver's trips (over all their vehicles' devices) that ended in
     `[start, end)`: the same integers a trip's own score is computed from, added up."""
-    start_ns, end_ns = _ns(start), _ns(end)
+    start_ns, end_ns = ns_from_datetime(start), ns_from_datetime(end)
     trip_filter = (
         select(Trip.id)
         .join(Device, Device.id == Trip.device_id)

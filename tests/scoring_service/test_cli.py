@@ -106,9 +106,9 @@ def test_score_file_prints_a_table_for_the_real_gpx_drive(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("time,lat,lon\n2026-01-01T00:00:00Z,60,24\n", "header lacks speed_kmh"),
-        ("time,lat,lon,speed_kmh\n2026-01-01T00:00:00,60,24,10\n", "line 2: time '2026-01-01T00:00:00' has no zone"),
-        ("time,lat,lon,speed_kmh\n2026-01-01T00:00:00Z,60,north,10\n", "line 2: lon 'north' is not a number"),
+        ("time,lat,lon\n2026-01-01T00:00:00Z,60,24\n", "bad.csv:1: header must name time, lat, lon, speed_kmh"),
+        ("time,lat,lon,speed_kmh\n2026-01-01T00:00:00,60,24,10\n", "bad.csv:2: time '2026-01-01T00:00:00' has no zone"),
+        ("time,lat,lon,speed_kmh\n2026-01-01T00:00:00Z,60,north,10\n", "bad.csv:2: lon 'north' is not a number"),
     ],
 )
 def test_score_file_refuses_a_bad_csv_in_one_line(tmp_path: Path, content: str, message: str) -> None:
@@ -124,7 +124,7 @@ def test_the_real_command_exits_2_with_one_line_for_a_bad_file(tmp_path: Path) -
     bad.write_text("time,lat,lon\n2026-01-01T00:00:00Z,60,24\n")
     result = neot_process("score-file", str(bad), data_dir=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.strip().count("\n") == 0 and "header lacks speed_kmh" in result.stderr
+    assert result.stderr.strip().count("\n") == 0 and "missing ['speed_kmh']" in result.stderr
 
 
 def test_unknown_product_is_a_user_error(tmp_path: Path) -> None:
