@@ -83,14 +83,16 @@ def _error_body(message: str, **extra: Any) -> dict[str, Any]:
 
 
 async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
+    if not isinstance(exc, ApiError):  # registered for ApiError only
+        raise TypeError(f"the ApiError handler was given a {type(exc).__name__}") from exc
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationError) else None
     return JSONResponse(_error_body(exc.message), status_code=exc.status_code, headers=headers)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     """FastAPI's 422 minus the offending `input`: it may be a password or a token."""
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):  # registered for RequestValidationError only
+        raise TypeError(f"the validation handler was given a {type(exc).__name__}") from exc
     errors = [
         {"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")), "type": str(err.get("type", ""))}
         for err in exc.errors()

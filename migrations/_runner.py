@@ -34,7 +34,8 @@ def downgrade(url: str, revision: str = "base") -> None:
 def head_revision() -> str:
     """The newest revision the code knows."""
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-    assert head is not None, "migrations/versions holds no revision"
+    if head is None:
+        raise RuntimeError("migrations/versions holds no revision")
     return head
 
 

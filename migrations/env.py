@@ -12,7 +12,8 @@ target_metadata = Base.metadata
 def run_migrations() -> None:
     """Migrate over a live connection; offline SQL generation is not offered."""
     url = config.get_main_option("sqlalchemy.url")
-    assert url, "sqlalchemy.url must be set"
+    if not url:
+        raise RuntimeError("sqlalchemy.url must be set (migrations._runner.alembic_config does)")
     connectable = config.attributes.get("connection") or make_engine(url, poolclass=pool.NullPool)
     if hasattr(connectable, "connect"):
         with connectable.connect() as connection:

@@ -100,17 +100,20 @@ class ChainEvent:
 
     def int(self, name: str) -> int:
         value = self.fields[name]
-        assert isinstance(value, int)
+        if not isinstance(value, int):
+            raise TypeError(f"{self.name} field {name} is {type(value).__name__}, not an integer")
         return value
 
     def text(self, name: str) -> str:
         value = self.fields[name]
-        assert isinstance(value, str)
+        if not isinstance(value, str):
+            raise TypeError(f"{self.name} field {name} is {type(value).__name__}, not text")
         return value
 
     def raw(self, name: str) -> bytes:
         value = self.fields[name]
-        assert isinstance(value, bytes)
+        if not isinstance(value, bytes):
+            raise TypeError(f"{self.name} field {name} is {type(value).__name__}, not bytes")
         return value
 
 
@@ -262,7 +265,8 @@ class EscrowGateway:
                 signers=[signer],
                 script=script,
             )
-            assert account.contract is not None
+            if account.contract is None:
+                raise UnknownSignerError(f"account {account.address} has no verification script to sign with")
             tx.witnesses = [verification.Witness(b"", account.contract.script)]
             tx.network_fee = await self._rpc(client.calculate_network_fee(tx))
             tx.witnesses = []

@@ -69,7 +69,8 @@ def _claim(session: Session, *, principal: str, key: str, fingerprint: bytes) ->
                 f"Idempotency-Key {key!r} was already used with a different request; use a new key"
             )
         if row.state is RequestState.DONE:
-            assert row.status_code is not None and row.response is not None
+            if row.status_code is None or row.response is None:
+                raise RuntimeError(f"idempotent request {row.id} is done but has no stored answer")
             return StoredResponse(row.status_code, dict(row.response), replayed=True)
         if row.created_at < utcnow() - STALE_AFTER:
             took = session.execute(

@@ -35,10 +35,8 @@ def period_number(period_start: date) -> int:
 
 async def charge_statement(session: Session, gateway: EscrowGateway, statement: Statement) -> Payment:
     """Charge the statement's premium from the policy's deposit; links the payment to the statement."""
-    policy = session.get(Policy, statement.policy_id)
-    assert policy is not None
-    insurer = session.get(Insurer, policy.insurer_id)
-    assert insurer is not None
+    policy = session.get_one(Policy, statement.policy_id)
+    insurer = session.get_one(Insurer, policy.insurer_id)
     period = period_number(statement.period_start)
     payment = await execute(
         session,
@@ -65,8 +63,7 @@ async def charge_statement(session: Session, gateway: EscrowGateway, statement: 
 
 async def record_deposit(session: Session, gateway: EscrowGateway, *, policy: Policy, tx_hash: str) -> int:
     """Book the premium deposits one transaction made to `policy`; returns the amount newly booked."""
-    insurer = session.get(Insurer, policy.insurer_id)
-    assert insurer is not None
+    insurer = session.get_one(Insurer, policy.insurer_id)
     outcome = await gateway.outcome(tx_hash)
     if outcome is None or not outcome.halted:
         raise PaymentError(f"transaction {tx_hash} is not a successful transaction on chain")

@@ -117,7 +117,9 @@ async def reconcile(session: Session, gateway: EscrowGateway, *, exclusive_escro
 
     for payment in session.scalars(select(Payment).where(Payment.state == PaymentState.CONFIRMED)):
         report.payments_checked += 1
-        assert payment.intended_tx is not None
+        if payment.intended_tx is None:
+            report.differences.append(Difference(payment.idempotency_key, "confirmed", "?", "no transaction recorded"))
+            continue
         outcome = await gateway.outcome(payment.intended_tx)
         if outcome is None or not outcome.halted:
             report.differences.append(

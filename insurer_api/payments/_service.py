@@ -71,7 +71,8 @@ class Plan:
     def from_json(cls, data: Mapping[str, object]) -> "Plan":
         source = data["source"]
         destinations = data["destinations"]
-        assert isinstance(source, str) and isinstance(destinations, dict)
+        if not isinstance(source, str) or not isinstance(destinations, dict):
+            raise ValueError(f"a payment plan needs a source account and destinations, not {dict(data)!r}")
         return cls(source=source, destinations={str(k): int(v) for k, v in destinations.items()})
 
 
@@ -154,8 +155,8 @@ def _record_intent(session: Session, *, key: str, kind: PaymentKind, plan: Plan,
 
 async def finish(session: Session, gateway: EscrowGateway, payment: Payment) -> None:
     """Send (again) the recorded transaction and settle the payment by what the chain says."""
-    assert payment.raw_tx is not None and payment.intended_tx is not None
-    assert payment.valid_until_block is not None
+    if payment.raw_tx is None or payment.intended_tx is None or payment.valid_until_block is None:
+        raise ValueError(f"payment {payment.idempotency_key} has no recorded transaction to send")
     outcome = await gateway.outcome(payment.intended_tx)
     if outcome is None and await gateway.height() <= payment.valid_until_block:
         await gateway.send(payment.raw_tx)

@@ -44,8 +44,7 @@ class DepositPublic(BaseModel):
 
 
 def _view(session: Session, policy: Policy, booked: int = 0) -> DepositPublic:
-    insurer = session.get(Insurer, policy.insurer_id)
-    assert insurer is not None  # foreign key
+    insurer = session.get_one(Insurer, policy.insurer_id)
     return DepositPublic(
         policy_id=policy.id,
         chain_policy_id=policy_chain_id(insurer_address=insurer.neo_address, policy_id=policy.id),

@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from insurer_api.access import get_visible, policy_visible, product_visible
-from insurer_api.errors import ConflictError, InvalidRequestError, NotFoundError
+from insurer_api.errors import ConflictError, InvalidRequestError, NotFoundError, PermissionDeniedError
 from insurer_api.policies._schemas import DefinitionPublic, PolicyCreate, ProductCreate
 from models import Driver, Policy, PolicyStatus, Product, User, Vehicle
 from scoring_service.errors import ProductError
@@ -90,7 +90,8 @@ def create_policy(*, session: Session, insurer: User, data: PolicyCreate) -> Pol
 
     At most one live (quoted or active) policy covers a vehicle on any day.
     """
-    assert insurer.insurer_id is not None
+    if insurer.insurer_id is None:
+        raise PermissionDeniedError("only an insurer's account quotes policies")
     product = session.scalar(
         select(Product).where(Product.id == data.product_id, Product.insurer_id == insurer.insurer_id)
     )

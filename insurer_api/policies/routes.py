@@ -4,6 +4,7 @@ import structlog
 from fastapi import APIRouter
 
 from insurer_api.deps import CurrentUser, ObjectId, SessionDep, require_role
+from insurer_api.errors import PermissionDeniedError
 from insurer_api.policies._crud import (
     accept_policy,
     cancel_policy,
@@ -41,7 +42,8 @@ def get_definitions() -> list[DefinitionPublic]:
     "/products", response_model=ProductPublic, status_code=201, dependencies=[_INSURER], summary="Offer a product"
 )
 def post_product(body: ProductCreate, user: CurrentUser, session: SessionDep) -> ProductPublic:
-    assert user.insurer_id is not None
+    if user.insurer_id is None:
+        raise PermissionDeniedError("only an insurer's account offers products")
     product = create_product(session=session, insurer_id=user.insurer_id, data=body)
     session.commit()
     _log.info("product offered", product_id=product.id, insurer_id=user.insurer_id)

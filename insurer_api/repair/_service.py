@@ -178,8 +178,7 @@ async def open_job(
         raise InvalidRepairError("the authorised amount must be positive")
     if policy.status is not PolicyStatus.ACTIVE:
         raise JobStateError(f"policy {policy.id} is {policy.status.value}, not active")
-    insurer = session.get(Insurer, policy.insurer_id)
-    assert insurer is not None
+    insurer = session.get_one(Insurer, policy.insurer_id)
     job = RepairJob(
         policy_id=policy.id,
         service=service,
@@ -267,7 +266,8 @@ async def submit_invoice(session: Session, gateway: EscrowGateway | None, *, job
         job.state = JobState.INVOICED
     session.commit()
     if job.state is JobState.COMPLETED:
-        assert gateway is not None
+        if gateway is None:
+            raise TypeError(f"job {job.id}'s completion is verified: its invoice is paid on chain, pass the gateway")
         await _evaluate(session, gateway, job)
     return job
 
@@ -293,12 +293,11 @@ async def _evaluate(session: Session, gateway: EscrowGateway, job: RepairJob) ->
     A release already under way (sent before a crash, say) is finished with its own split, not
     recomputed: the shop's record may have grown since, but the transaction is already signed.
     """
-    assert job.invoice_amount is not None and job.shop_id is not None and job.royalty_address is not None
-    shop = session.get(RepairShop, job.shop_id)
-    policy = session.get(Policy, job.policy_id)
-    assert shop is not None and policy is not None
-    insurer = session.get(Insurer, policy.insurer_id)
-    assert insurer is not None
+    if job.invoice_amount is None or job.shop_id is None or job.royalty_address is None:
+        raise JobStateError(f"job {job.id} has no invoice, shop or royalty account to pay")
+    shop = session.get_one(RepairShop, job.shop_id)
+    policy = session.get_one(Policy, job.policy_id)
+    insurer = session.get_one(Insurer, policy.insurer_id)
     key = f"job:{job.id}:release"
     live = session.scalar(
         select(Payment).where(Payment.idempotency_key == key, Payment.state.in_((*IN_FLIGHT, PaymentState.CONFIRMED)))
@@ -349,8 +348,9 @@ async def _evaluate(session: Session, gateway: EscrowGateway, job: RepairJob) ->
 def mark_paid(session: Session, *, job: RepairJob, payment: Payment) -> None:
     """Record a confirmed release on the job, and commit the payout as a Merkle leaf in the same
     transaction (provable on NEO once anchored). Called by Evaluation and by reconciliation."""
-    shop = session.get(RepairShop, job.shop_id)
-    assert shop is not None and job.royalty_address is not None and job.invoice_amount is not None
+    if job.shop_id is None or job.royalty_address is None or job.invoice_amount is None:
+        raise JobStateError(f"job {job.id} has no shop, royalty account or invoice to record a payout for")
+    shop = session.get_one(RepairShop, job.shop_id)
     plan = Plan.from_json(payment.plan)
     shop_amount = plan.destinations.get(wallet_account(shop.neo_address), 0)
     royalty_amount = plan.destinations.get(wallet_account(job.royalty_address), 0)
@@ -422,10 +422,8 @@ async def fail(session: Session, gateway: EscrowGateway, *, job: RepairJob, reas
         raise JobStateError(f"job {job.id} is {job.state.value}; only a funded, unpaid job can fail")
     if job.state is JobState.FAILED and not _locked(session, job):
         raise JobStateError(f"job {job.id} never had funds locked")
-    policy = session.get(Policy, job.policy_id)
-    assert policy is not None
-    insurer = session.get(Insurer, policy.insurer_id)
-    assert insurer is not None
+    policy = session.get_one(Policy, job.policy_id)
+    insurer = session.get_one(Insurer, policy.insurer_id)
     job.state = JobState.FAILED
     job.outcome_reason = reason
     session.commit()

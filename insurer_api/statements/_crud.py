@@ -69,8 +69,7 @@ def issue_statement(
     if model is None:
         raise ConflictError("no risk model is installed: train one with `neot model train`")
     product = get_definition(definition_id=policy.product_id, version=policy.product_version)
-    insurer = session.get(Insurer, policy.insurer_id)
-    assert insurer is not None  # foreign key
+    insurer = session.get_one(Insurer, policy.insurer_id)
     draft = compute_statement(session=session, policy=policy, month=month, window=window, product=product, model=model)
     document = statement_document(draft, insurer_address=insurer.neo_address)
     statement = Statement(

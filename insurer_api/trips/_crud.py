@@ -49,8 +49,7 @@ def list_trips(
 
 def get_trip(*, session: Session, viewer: User, trip_id: int) -> TripDetail:
     trip = get_visible(session=session, model=Trip, object_id=trip_id, visible=trip_visible(viewer), kind="trip")
-    vehicle_id = session.scalar(select(Device.vehicle_id).where(Device.id == trip.device_id))
-    assert vehicle_id is not None  # foreign key
+    vehicle_id = session.scalars(select(Device.vehicle_id).where(Device.id == trip.device_id)).one()
     events = session.scalars(select(TripEvent).where(TripEvent.trip_id == trip.id).order_by(TripEvent.start_ns))
     return TripDetail(**_public(trip, vehicle_id).model_dump(), events=[EventPublic.model_validate(e) for e in events])
 

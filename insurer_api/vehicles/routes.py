@@ -4,7 +4,7 @@ import structlog
 from fastapi import APIRouter
 
 from insurer_api.deps import CurrentUser, ObjectId, SessionDep, require_role
-from insurer_api.errors import NotFoundError
+from insurer_api.errors import NotFoundError, PermissionDeniedError
 from insurer_api.vehicles._crud import create_vehicle, get_vehicle, list_devices, list_vehicles, register_device
 from insurer_api.vehicles._schemas import DevicePublic, DeviceRegister, VehicleCreate, VehiclePublic
 from models import Device, Role, Vehicle
@@ -36,7 +36,8 @@ def _device_public(device: Device) -> DevicePublic:
     summary="Enrol one of your vehicles",
 )
 def post_vehicle(body: VehicleCreate, user: CurrentUser, session: SessionDep) -> VehiclePublic:
-    assert user.driver_id is not None  # the users table ties every driver account to a driver
+    if user.driver_id is None:
+        raise PermissionDeniedError("only a driver's account enrols vehicles")
     vehicle = create_vehicle(session=session, driver_id=user.driver_id, data=body)
     session.commit()
     _log.info("vehicle enrolled", vehicle_id=vehicle.id, driver_id=user.driver_id)

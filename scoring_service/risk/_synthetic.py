@@ -33,7 +33,6 @@ TRUE_COEFFICIENTS: dict[str, float] = {
     "log_annual_km": 0.6,
 }
 MEAN_SEVERITY_BASE_UNITS = 3_000 * 100_000_000
-assert tuple(TRUE_COEFFICIENTS) == FEATURE_NAMES
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -40,6 +40,11 @@ def fitted() -> tuple:
     return portfolio, model
 
 
+def test_the_synthetic_truth_names_every_rating_feature_in_model_order() -> None:
+    """The generator multiplies its coefficients in dict order against the feature columns."""
+    assert tuple(TRUE_COEFFICIENTS) == FEATURE_NAMES
+
+
 def test_fit_recovers_the_generating_coefficients(fitted: tuple) -> None:
     """Tolerance: every coefficient within 4 standard errors of the truth (standard errors from the
     Fisher information of the fitted GLM), and within these absolute bounds for 200,000 policies."""
