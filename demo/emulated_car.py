@@ -237,9 +237,6 @@ class EmulatedCar:
     def pid(self) -> int:
         return self._proc.pid
 
-    def alive(self) -> bool:
-        return self._proc.poll() is None
-
     def stop(self) -> None:
         """Kill the emulator (like pulling the adapter out of the OBD port)."""
         if self._proc.poll() is None:

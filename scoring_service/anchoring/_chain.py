@@ -101,14 +101,6 @@ class AnchorChain:
             raise AnchorConflict(f"latestEpoch() failed on {self.contract_hex}: {result.exception}")
         return int(result.stack[0].as_int())
 
-    async def anchored_root(self, epoch: int) -> bytes | None:
-        """The root anchored for `epoch`, None if the contract holds none."""
-        result = await self._call(lambda c: c.invoke_function(self.contract, "getRoot", [epoch]))
-        if result.state != _HALT:
-            raise AnchorConflict(f"getRoot({epoch}) failed on {self.contract_hex}: {result.exception}")
-        root = result.stack[0].value
-        return bytes(root) if root else None
-
     async def sign_anchor(self, epoch: int, root: bytes, leaf_count: int) -> SignedAnchor:
         """Test-run `anchor(epoch, root, leaf_count)` and return it signed, fees included.
 

@@ -1,7 +1,7 @@
 """The one code path from samples to analysed trips, used by the service and by `neot score-file`."""
 
 from collections import Counter
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from models import EventKind
 from scoring_service.detectors import DETECTORS, MEASURES, Event, view_trip
@@ -27,13 +27,6 @@ class TripTotals:
     harsh_corners: int
     speeding_events: int
 
-    def __add__(self, other: "TripTotals") -> "TripTotals":
-        return TripTotals(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(TripTotals)))
-
-    @classmethod
-    def zero(cls) -> "TripTotals":
-        return cls(0, 0, 0, 0, 0, 0, 0, 0, 0)
-
     def count(self, kind: EventKind) -> int:
         """The number of events of one kind."""
         return {
@@ -57,10 +50,6 @@ class TripAnalysis:
     gps_jumps: int
     sample_count: int
     events: tuple[Event, ...]
-
-    @property
-    def speeding_s(self) -> float:
-        return sum(e.duration_s for e in self.events if e.kind is EventKind.SPEEDING)
 
     def totals(self) -> "TripTotals":
         counts = Counter(e.kind for e in self.events)
