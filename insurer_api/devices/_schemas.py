@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from protocol import MAX_PIDS
 
@@ -26,6 +26,8 @@ class ConfigureRequest(BaseModel):
 
 
 class ConfigurePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     config_id: int
     sample_rate_hz: int
     pids: list[str]
@@ -45,6 +47,8 @@ class StatusReportPublic(BaseModel):
     """One StatusReport as the device signed it into batch `batch_seq`. `report` is the signal as
     sent, with any member a newer agent adds; the other fields are read from it."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     received_at: datetime
     batch_seq: int
     agent_version: str
@@ -59,6 +63,8 @@ class StatusReportPublic(BaseModel):
 
 class DeviceHealthPublic(BaseModel):
     """A device's health: when it was last heard from, its newest sample, its latest report."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     id: int
     vehicle_id: int

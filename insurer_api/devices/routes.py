@@ -27,7 +27,6 @@ from insurer_api.devices._schemas import (
 )
 from insurer_api.errors import InvalidRequestError
 from models import Device, Role, User
-from protocol import Configure, datetime_from_ns
 from scoring_service import devices
 
 __all__ = ["router"]
@@ -38,50 +37,6 @@ _log = structlog.get_logger(__name__)
 _READERS = require_role(Role.ADMIN, Role.INSURER, Role.DRIVER)
 _OPERATORS = require_role(Role.ADMIN, Role.INSURER)
 _SILENT_AFTER = Query(ge=60, le=7 * 24 * 3600, description="Silence after a moving sample that counts as a fault")
-
-
-def _configure(configure: Configure | None) -> ConfigurePublic | None:
-    if configure is None:
-        return None
-    return ConfigurePublic(
-        config_id=configure.config_id,
-        sample_rate_hz=configure.sample_rate_hz,
-        pids=list(configure.pids),
-        upload_interval_s=configure.upload_interval_s,
-    )
-
-
-def _report(snapshot: devices.StatusSnapshot) -> StatusReportPublic:
-    return StatusReportPublic(
-        received_at=snapshot.received_at,
-        batch_seq=snapshot.batch_seq,
-        agent_version=snapshot.agent_version,
-        config_id=snapshot.config_id,
-        sample_rate_hz=snapshot.sample_rate_hz,
-        buffered_samples=snapshot.buffered_samples,
-        dropped_samples=snapshot.dropped_samples,
-        last_ack_seq=snapshot.last_ack_seq,
-        adapters=snapshot.adapters,
-        report=snapshot.report,
-    )
-
-
-def _public(health: devices.DeviceHealth) -> DeviceHealthPublic:
-    last_sample_at = None if health.last_sample_ns is None else datetime_from_ns(health.last_sample_ns)
-    return DeviceHealthPublic(
-        id=health.device_id,
-        vehicle_id=health.vehicle_id,
-        neo_address=health.address,
-        last_seq=health.last_seq,
-        last_seen_at=health.last_seen_at,
-        last_sample_at=last_sample_at,
-        last_speed_kmh=health.last_speed_kmh,
-        agent_version=health.agent_version,
-        silent_while_driving=health.silent_while_driving,
-        pending_configure=_configure(health.pending_configure),
-        status_query_pending=health.status_query_pending,
-        latest_report=None if health.latest_report is None else _report(health.latest_report),
-    )
 
 
 def _visible_device(session: Session, user: User, device_id: int) -> Device:
@@ -100,7 +55,9 @@ def _queued(session: Session, device_id: int) -> SignalQueued:
     health = _health(session, device_id)
     return SignalQueued(
         device_id=device_id,
-        configure=_configure(health.pending_configure),
+        configure=None
+        if health.pending_configure is None
+        else ConfigurePublic.model_validate(health.pending_configure),
         status_query_pending=health.status_query_pending,
     )
 
@@ -117,7 +74,7 @@ def get_devices(
     healths = devices.device_health(
         session, where=device_visible(user), now=datetime.now(UTC), silent_after=timedelta(seconds=silent_after_s)
     )
-    return [_public(h) for h in healths if h.silent_while_driving or not silent_only]
+    return [DeviceHealthPublic.model_validate(h) for h in healths if h.silent_while_driving or not silent_only]
 
 
 @router.get("/{device_id}", response_model=DeviceHealthPublic, dependencies=[_READERS], summary="One device's health")
@@ -128,7 +85,7 @@ def get_device(
     silent_after_s: Annotated[int, _SILENT_AFTER] = int(devices.SILENT_AFTER.total_seconds()),
 ) -> DeviceHealthPublic:
     _visible_device(session, user, device_id)
-    return _public(_health(session, device_id, timedelta(seconds=silent_after_s)))
+    return DeviceHealthPublic.model_validate(_health(session, device_id, timedelta(seconds=silent_after_s)))
 
 
 @router.get(
@@ -144,7 +101,9 @@ def get_status_reports(
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> list[StatusReportPublic]:
     _visible_device(session, user, device_id)
-    return [_report(s) for s in devices.status_reports(session, device_id=device_id, limit=limit)]
+    return [
+        StatusReportPublic.model_validate(s) for s in devices.status_reports(session, device_id=device_id, limit=limit)
+    ]
 
 
 @router.post(

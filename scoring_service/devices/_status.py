@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Connection, func, insert, select
 from sqlalchemy.orm import Session
 
 from models import Device, DeviceStatusReport
-from protocol import Configure, StatusReport
+from protocol import Configure, StatusReport, datetime_from_ns
 from scoring_service.devices._registry import pending_configure
 
 __all__ = [
@@ -55,9 +55,9 @@ class StatusSnapshot:
 class DeviceHealth:
     """What the server knows of one device's health and what it has queued for it."""
 
-    device_id: int
+    id: int
     vehicle_id: int
-    address: str
+    neo_address: str
     last_seq: int
     last_seen_at: datetime | None
     last_sample_ns: int | None
@@ -67,6 +67,11 @@ class DeviceHealth:
     status_query_pending: bool
     latest_report: StatusSnapshot | None
     silent_while_driving: bool
+
+    @property
+    def last_sample_at(self) -> datetime | None:
+        """The newest sample's time stamp (the device's clock) as an instant."""
+        return None if self.last_sample_ns is None else datetime_from_ns(self.last_sample_ns)
 
 
 def record_status_report(
@@ -139,9 +144,9 @@ def device_health(
     ).all()
     return [
         DeviceHealth(
-            device_id=device.id,
+            id=device.id,
             vehicle_id=device.vehicle_id,
-            address=device.neo_address,
+            neo_address=device.neo_address,
             last_seq=device.last_seq,
             last_seen_at=device.last_seen_at,
             last_sample_ns=device.last_sample_ns,

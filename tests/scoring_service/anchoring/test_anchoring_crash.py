@@ -68,6 +68,14 @@ def start_service(url: str, chain_dir: Path, tmp_path: Path) -> subprocess.Popen
         return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
+def relayed_anchorer(chain: DeployedChain, relay: FaultyRpcRelay, sessions: sessionmaker[Session]) -> Anchorer:
+    """An anchorer talking to the node through `relay`, closing an epoch every three leaves."""
+    through = AnchorChain(
+        relay.url, contract=chain.deployment.contracts.anchor, signer=chain.account("anchorer"), timeout_s=2.0
+    )
+    return Anchorer(sessions, through, policy=EpochPolicy(max_leaves=3))
+
+
 def wait_for(condition: object, what: str, timeout_s: float = 60.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():  # type: ignore[operator]
@@ -132,13 +140,7 @@ def test_a_node_that_is_down_delays_anchoring_and_loses_nothing(
     fresh_anchor_chain: DeployedChain, relay: FaultyRpcRelay, db: tuple[str, sessionmaker[Session]]
 ) -> None:
     _, sessions = db
-    chain = AnchorChain(
-        relay.url,
-        contract=fresh_anchor_chain.deployment.contracts.anchor,
-        signer=fresh_anchor_chain.account("anchorer"),
-        timeout_s=2.0,
-    )
-    anchorer = Anchorer(sessions, chain, policy=EpochPolicy(max_leaves=3))
+    anchorer = relayed_anchorer(fresh_anchor_chain, relay, sessions)
 
     async def scenario() -> None:
         relay.down = True
@@ -218,13 +220,7 @@ def test_health_stays_up_while_the_node_is_down_and_metrics_show_errors_and_the_
     fresh_anchor_chain: DeployedChain, relay: FaultyRpcRelay, db: tuple[str, sessionmaker[Session]]
 ) -> None:
     _, sessions = db
-    chain = AnchorChain(
-        relay.url,
-        contract=fresh_anchor_chain.deployment.contracts.anchor,
-        signer=fresh_anchor_chain.account("anchorer"),
-        timeout_s=2.0,
-    )
-    anchorer = Anchorer(sessions, chain, policy=EpochPolicy(max_leaves=3))
+    anchorer = relayed_anchorer(fresh_anchor_chain, relay, sessions)
     heartbeat = Heartbeat(stale_after_s=60)
 
     async def scenario(url: str) -> None:

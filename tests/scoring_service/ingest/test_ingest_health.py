@@ -164,9 +164,10 @@ def test_a_device_silent_since_a_moving_sample_is_flagged_and_a_parked_one_is_no
     upload(service_url, make_batch(parked, 1, samples=parking).to_wire())
     with session_factory() as session:
         by_address = {
-            h.address: h for h in device_health(session, where=true(), now=datetime.now(UTC) + timedelta(minutes=11))
+            h.neo_address: h
+            for h in device_health(session, where=true(), now=datetime.now(UTC) + timedelta(minutes=11))
         }
-        soon = {h.address: h for h in device_health(session, where=true(), now=datetime.now(UTC))}
+        soon = {h.neo_address: h for h in device_health(session, where=true(), now=datetime.now(UTC))}
     assert by_address[moving.address].silent_while_driving
     assert not by_address[parked.address].silent_while_driving
     assert not by_address[quiet.address].silent_while_driving  # never uploaded: nothing to judge
