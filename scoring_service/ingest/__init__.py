@@ -19,7 +19,8 @@ from scoring_service.ingest._errors import (
     UnsupportedEncodingError,
 )
 from scoring_service.ingest._router import IngestLimitsDep, get_ingest_limits, router
-from scoring_service.ingest._service import IngestLimits, accept_batch, decode_body, pending_configure
+from scoring_service.ingest._service import IngestLimits, accept_batch, decode_body
+from scoring_service.ingest._store import PartitionCache, batch_months, pending_configure, store_batch
 
 __all__ = [
     "COLUMNS",
@@ -34,12 +35,14 @@ __all__ = [
     "IngestLimitsDep",
     "InvalidPublicKeyError",
     "MalformedBatchError",
+    "PartitionCache",
     "SeqConflictError",
     "StorageBusyError",
     "UnknownDeviceError",
     "UnknownVehicleError",
     "UnsupportedEncodingError",
     "accept_batch",
+    "batch_months",
     "decode_batch",
     "decode_body",
     "get_ingest_limits",
@@ -48,4 +51,5 @@ __all__ = [
     "register_device",
     "router",
     "set_pending_config",
+    "store_batch",
 ]

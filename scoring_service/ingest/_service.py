@@ -17,54 +17,40 @@ is the highest stored seq, and every Ack carries it together with the device's p
 Configure, which stays pending until a batch's StatusReport names its `config_id`.
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from itertools import repeat
-from typing import Any
+from datetime import UTC, date, datetime
 
+import psycopg
 import structlog
-from sqlalchemy import Connection, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Device, UploadBatch
+from models import Device
 from protocol import (
     FIELDS,
     MAX_BODY_BYTES,
     Ack,
-    Configure,
     MalformedError,
     OversizeError,
     UnsupportedVersionError,
-    signal_from_json,
     verify_signature,
 )
-from scoring_service.ingest._decode import COLUMNS, DecodedBatch, decode_batch
+from scoring_service.ingest._decode import DecodedBatch, decode_batch
 from scoring_service.ingest._errors import (
     BadSignatureError,
     BodyTooLargeError,
     ImplausibleSampleError,
     MalformedBatchError,
-    SeqConflictError,
     StorageBusyError,
     UnknownDeviceError,
 )
+from scoring_service.ingest._store import PartitionCache, batch_months, store_batch
 
-__all__ = ["IngestLimits", "accept_batch", "decode_body", "pending_configure"]
+__all__ = ["IngestLimits", "accept_batch", "decode_body"]
 
 _log = structlog.get_logger(__name__)
 
-# SQLite scales the wire integers itself (`? / 100.0` is the same IEEE division as Python's
-# `v / 100`); PostgreSQL's COPY cannot, so there Python does it.
-_SQLITE_INSERT = (
-    f"INSERT INTO samples (batch_id, device_id, {', '.join(COLUMNS)}) VALUES (?, ?, ?, "
-    + ", ".join("?" if scale == 1 else f"? / {scale}.0" for scale in FIELDS.values())
-    + ")"
-)
-_PG_COPY = f"COPY samples (batch_id, device_id, {', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
-_PG_TYPES = ["int8", "int8", "int8"] + ["int8" if scale == 1 else "float8" for scale in FIELDS.values()]
 _BOUNDS = {name: round(limit * FIELDS[name]) for name, limit in (("lat", 90), ("lon", 180))}
 
 
@@ -128,33 +114,23 @@ def accept_batch(
         raise StorageBusyError("the database is busy; retry shortly") from exc
 
 
-# Statements built once: building and coercing SQLAlchemy constructs per request cost more CPU
-# than signature verification. Values are bound per execution.
+# Built once: building and coercing SQLAlchemy constructs per request cost more CPU than
+# signature verification. Values are bound per execution.
 _DEVICE = select(Device.id, Device.public_key).where(Device.neo_address == bindparam("address"))
-_STORED_DIGEST = select(UploadBatch.content_sha256).where(
-    UploadBatch.device_id == bindparam("device_id"), UploadBatch.seq == bindparam("seq")
-)
-_STATE = select(Device.last_seq, Device.pending_config).where(Device.id == bindparam("device_id"))
-_STATE_FOR_UPDATE = _STATE.with_for_update()
-_SET_LAST_SEQ = update(Device).where(Device.id == bindparam("device_id")).values(last_seq=bindparam("last_seq"))
-_SET_LAST_SEQ_CONFIG_APPLIED = _SET_LAST_SEQ.values(pending_config=None)
-_BATCH_VALUES: dict[str, Any] = {
-    "device_id": bindparam("device_id"),
-    "seq": bindparam("seq"),
-    "content_sha256": bindparam("content_sha256"),
-    "sample_count": bindparam("sample_count"),
-    "received_at": bindparam("received_at"),
-}
-_INSERT_BATCH = {
-    name: dialect_insert(UploadBatch)
-    .values(_BATCH_VALUES)
-    .on_conflict_do_nothing(index_elements=["device_id", "seq"])
-    .returning(UploadBatch.id)
-    for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-}
+_PARTITIONS = PartitionCache()
 
 
 def _accept(factory: sessionmaker[Session], batch: DecodedBatch, now: datetime) -> Ack:
+    months = batch_months(batch)
+    try:
+        return _accept_once(factory, batch, now, months)
+    except psycopg.errors.CheckViolation:
+        # no partition for a month taken for existing: retention dropped it since; make it again
+        _PARTITIONS.forget()
+        return _accept_once(factory, batch, now, months)
+
+
+def _accept_once(factory: sessionmaker[Session], batch: DecodedBatch, now: datetime, months: list[date]) -> Ack:
     with factory() as session:
         conn = session.connection()
         device = conn.execute(_DEVICE, {"address": batch.device_id}).one_or_none()
@@ -164,81 +140,11 @@ def _accept(factory: sessionmaker[Session], batch: DecodedBatch, now: datetime) 
             raise BadSignatureError("batch.pub is not the key registered for this device", field="batch.pub")
         if not verify_signature(device.public_key, batch.signature, batch.canonical):
             raise BadSignatureError("signature does not verify with the device's registered key", field="sig")
-        ack = _store(conn, device_id=device.id, batch=batch, now=now)
+        if _PARTITIONS.missing(conn.engine, months):
+            # hand this connection back before the DDL takes one: a request never holds two
+            session.rollback()
+            _PARTITIONS.prepare(conn.engine, months)
+            conn = session.connection()
+        ack = store_batch(conn, device_id=device.id, batch=batch, now=now)
         session.commit()
         return ack
-
-
-def _store(conn: Connection, *, device_id: int, batch: DecodedBatch, now: datetime) -> Ack:
-    digest = batch.digest
-    batch_id = conn.execute(
-        _INSERT_BATCH[conn.dialect.name],
-        {
-            "device_id": device_id,
-            "seq": batch.seq,
-            "content_sha256": digest,
-            "sample_count": batch.n,
-            "received_at": now,
-        },
-    ).scalar_one_or_none()
-    if batch_id is None:
-        stored = conn.execute(_STORED_DIGEST, {"device_id": device_id, "seq": batch.seq}).scalar_one()
-        if stored != digest:
-            _log.warning("seq reused with other content", device=batch.device_id, seq=batch.seq)
-            raise SeqConflictError(
-                f"seq {batch.seq} is stored already with other content; a seq is never reused", field="batch.seq"
-            )
-        row = conn.execute(_STATE, {"device_id": device_id}).one()
-        _log.info("batch repeated", device=batch.device_id, seq=batch.seq)
-        return Ack(seq=row.last_seq, configure=pending_configure(row.pending_config))
-    _insert_samples(conn, batch_id=batch_id, device_id=device_id, batch=batch)
-    # Read under the row lock (PostgreSQL; SQLite's write lock is held since the insert), so a
-    # Configure queued meanwhile is never cleared by a report naming an older one.
-    row = conn.execute(_STATE_FOR_UPDATE, {"device_id": device_id}).one()
-    last_seq = max(row.last_seq, batch.seq)
-    configure = pending_configure(row.pending_config)
-    applied = batch.report is not None and configure is not None and batch.report.config_id == configure.config_id
-    if applied:
-        conn.execute(_SET_LAST_SEQ_CONFIG_APPLIED, {"device_id": device_id, "last_seq": last_seq})
-        configure = None
-    elif last_seq != row.last_seq:
-        conn.execute(_SET_LAST_SEQ, {"device_id": device_id, "last_seq": last_seq})
-    _log.info("batch stored", device=batch.device_id, seq=batch.seq, samples=batch.n)
-    return Ack(seq=last_seq, configure=configure)
-
-
-def _insert_samples(conn: Connection, *, batch_id: int, device_id: int, batch: DecodedBatch) -> None:
-    """One bulk write straight through the driver: COPY on PostgreSQL, executemany on SQLite."""
-    raw: Any = conn.connection.driver_connection
-    absent = repeat(None)  # endless, so every absent column may share it
-    if conn.dialect.name == "postgresql":
-        columns = [batch.columns["time_ns"]] + [
-            _scaled(batch.columns[name], scale) if name in batch.columns else absent for name, scale in FIELDS.items()
-        ]
-        with raw.cursor() as cursor, cursor.copy(_PG_COPY) as copy:
-            copy.set_types(_PG_TYPES)
-            for row in zip(repeat(batch_id), repeat(device_id), *columns, strict=False):
-                copy.write_row(row)
-        return
-    cursor = raw.cursor()
-    try:
-        columns = [batch.columns.get(name, absent) for name in COLUMNS]
-        cursor.executemany(_SQLITE_INSERT, zip(repeat(batch_id), repeat(device_id), *columns, strict=False))
-    finally:
-        cursor.close()
-
-
-def _scaled(column: list[int | None], scale: int) -> Sequence[float | int | None]:
-    if scale == 1:
-        return column
-    return [None if v is None else v / scale for v in column]
-
-
-def pending_configure(stored: dict[str, Any] | None) -> Configure | None:
-    """The Configure kept in `Device.pending_config` (its signal JSON), if any."""
-    if stored is None:
-        return None
-    signal = signal_from_json(stored)
-    if not isinstance(signal, Configure):
-        raise ValueError(f"devices.pending_config holds a {type(signal).__name__}, not a Configure")
-    return signal

@@ -1,0 +1,197 @@
+"""Storing one verified batch once per (device, seq): the batch row, its samples in one bulk write,
+and the device's highest seq. Shared by the HTTP path and the stream's score workers.
+
+The batch row is inserted with ON CONFLICT DO NOTHING on its (device_id, seq) key, so of any
+number of concurrent identical deliveries exactly one inserts and stores samples; the others find
+the row and compare its content hash. Samples go in with COPY on PostgreSQL and one executemany
+on SQLite, straight through the driver.
+
+Locks, and why two uploads of one device never deadlock on PostgreSQL: the batch row's foreign
+key takes FOR KEY SHARE on the device row; the device state is then read FOR NO KEY UPDATE, which
+does not conflict with KEY SHARE, so two transactions of one device queue on the device row
+instead of each waiting for the other's share lock (FOR UPDATE would deadlock there).
+
+Month partitions (PostgreSQL) are created before the transaction writes, on a connection of
+their own (`prepare_partitions`): DDL on `samples` inside the writing transaction would hold
+its lock until commit and stall every other upload.
+"""
+
+from bisect import bisect_left
+from collections.abc import Sequence
+from datetime import date, datetime
+from itertools import repeat
+from threading import Lock
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from models import Device, UploadBatch, ensure_month_partitions, month_of_ns, month_partition
+from protocol import FIELDS, Ack, Configure, signal_from_json
+from scoring_service.ingest._decode import COLUMNS, DecodedBatch
+from scoring_service.ingest._errors import SeqConflictError
+
+__all__ = ["PartitionCache", "batch_months", "pending_configure", "store_batch"]
+
+_log = structlog.get_logger(__name__)
+
+# SQLite scales the wire integers itself (`? / 100.0` is the same IEEE division as Python's
+# `v / 100`); PostgreSQL's COPY cannot, so there Python does it.
+_SQLITE_INSERT = (
+    f"INSERT INTO samples (device_id, seq, {', '.join(COLUMNS)}) VALUES (?, ?, ?, "
+    + ", ".join("?" if scale == 1 else f"? / {scale}.0" for scale in FIELDS.values())
+    + ")"
+)
+_PG_COPY = f"COPY samples (device_id, seq, {', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+_PG_TYPES = ["int8", "int8", "int8"] + ["int8" if scale == 1 else "float8" for scale in FIELDS.values()]
+
+# Statements built once: building and coercing SQLAlchemy constructs per request cost more CPU
+# than signature verification. Values are bound per execution.
+_STORED_DIGEST = select(UploadBatch.content_sha256).where(
+    UploadBatch.device_id == bindparam("device_id"), UploadBatch.seq == bindparam("seq")
+)
+_STATE = select(Device.last_seq, Device.pending_config).where(Device.id == bindparam("device_id"))
+_STATE_LOCKED = _STATE.with_for_update(key_share=True)  # FOR NO KEY UPDATE: see the module docstring
+_SET_LAST_SEQ = update(Device).where(Device.id == bindparam("device_id")).values(last_seq=bindparam("last_seq"))
+_SET_LAST_SEQ_CONFIG_APPLIED = _SET_LAST_SEQ.values(pending_config=None)
+_BATCH_VALUES: dict[str, Any] = {
+    "device_id": bindparam("device_id"),
+    "seq": bindparam("seq"),
+    "content_sha256": bindparam("content_sha256"),
+    "sample_count": bindparam("sample_count"),
+    "received_at": bindparam("received_at"),
+}
+_INSERT_BATCH = {
+    name: dialect_insert(UploadBatch)
+    .values(_BATCH_VALUES)
+    .on_conflict_do_nothing(index_elements=["device_id", "seq"])
+    .returning(UploadBatch.seq)
+    for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
+def batch_months(batch: DecodedBatch) -> list[date]:
+    """The months the batch's samples fall in (times strictly increase, so a bisection per month)."""
+    times: list[int] = batch.columns["time_ns"]  # type: ignore[assignment]  # never null (decoder)
+    months, i = [], 0
+    while i < len(times):
+        part = month_partition(month_of_ns(times[i]))
+        months.append(part.month)
+        i = bisect_left(times, part.end_ns, i)
+    return months
+
+
+class PartitionCache:
+    """The month partitions known to exist, per database, so that ingestion asks PostgreSQL only
+    for a month it has not met. `forget` after a write found a partition missing (retention
+    dropped it since)."""
+
+    def __init__(self) -> None:
+        self._known: set[tuple[str, date]] = set()
+        self._lock = Lock()
+
+    def missing(self, engine: Engine, months: list[date]) -> list[date]:
+        """Those of `months` not known to have a partition (none on SQLite, which has no partitions)."""
+        if engine.dialect.name != "postgresql":
+            return []
+        key = str(engine.url)
+        with self._lock:
+            return [m for m in months if (key, m) not in self._known]
+
+    def prepare(self, engine: Engine, months: list[date]) -> None:
+        """Make sure `samples` has a partition for each of `months`, on a connection of its own."""
+        missing = self.missing(engine, months)
+        if not missing:
+            return
+        key = str(engine.url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
+            ensure_month_partitions(conn, missing)
+        with self._lock:
+            self._known.update((key, m) for m in missing)
+        _log.info("sample partitions ready", months=[f"{m:%Y-%m}" for m in missing])
+
+    def forget(self) -> None:
+        """Forget every partition seen: the next write asks PostgreSQL again."""
+        with self._lock:
+            self._known.clear()
+
+
+def store_batch(conn: Connection, *, device_id: int, batch: DecodedBatch, now: datetime) -> Ack:
+    """Store a verified batch of `device_id` unless (device, seq) is stored; the Ack to answer with.
+
+    Raises `SeqConflictError` if the seq is stored with other content. The caller commits.
+    """
+    digest = batch.digest
+    inserted = conn.execute(
+        _INSERT_BATCH[conn.dialect.name],
+        {
+            "device_id": device_id,
+            "seq": batch.seq,
+            "content_sha256": digest,
+            "sample_count": batch.n,
+            "received_at": now,
+        },
+    ).scalar_one_or_none()
+    if inserted is None:
+        stored = conn.execute(_STORED_DIGEST, {"device_id": device_id, "seq": batch.seq}).scalar_one()
+        if stored != digest:
+            _log.warning("seq reused with other content", device=batch.device_id, seq=batch.seq)
+            raise SeqConflictError(
+                f"seq {batch.seq} is stored already with other content; a seq is never reused", field="batch.seq"
+            )
+        row = conn.execute(_STATE, {"device_id": device_id}).one()
+        _log.info("batch repeated", device=batch.device_id, seq=batch.seq)
+        return Ack(seq=row.last_seq, configure=pending_configure(row.pending_config))
+    _insert_samples(conn, device_id=device_id, batch=batch)
+    # Read under the row lock (PostgreSQL; SQLite's write lock is held since the insert), so a
+    # Configure queued meanwhile is never cleared by a report naming an older one.
+    row = conn.execute(_STATE_LOCKED, {"device_id": device_id}).one()
+    last_seq = max(row.last_seq, batch.seq)
+    configure = pending_configure(row.pending_config)
+    applied = batch.report is not None and configure is not None and batch.report.config_id == configure.config_id
+    if applied:
+        conn.execute(_SET_LAST_SEQ_CONFIG_APPLIED, {"device_id": device_id, "last_seq": last_seq})
+        configure = None
+    elif last_seq != row.last_seq:
+        conn.execute(_SET_LAST_SEQ, {"device_id": device_id, "last_seq": last_seq})
+    _log.info("batch stored", device=batch.device_id, seq=batch.seq, samples=batch.n)
+    return Ack(seq=last_seq, configure=configure)
+
+
+def _insert_samples(conn: Connection, *, device_id: int, batch: DecodedBatch) -> None:
+    """One bulk write straight through the driver: COPY on PostgreSQL, executemany on SQLite."""
+    raw: Any = conn.connection.driver_connection
+    absent = repeat(None)  # endless, so every absent column may share it
+    if conn.dialect.name == "postgresql":
+        columns = [batch.columns["time_ns"]] + [
+            _scaled(batch.columns[name], scale) if name in batch.columns else absent for name, scale in FIELDS.items()
+        ]
+        with raw.cursor() as cursor, cursor.copy(_PG_COPY) as copy:
+            copy.set_types(_PG_TYPES)
+            for row in zip(repeat(device_id), repeat(batch.seq), *columns, strict=False):
+                copy.write_row(row)
+        return
+    cursor = raw.cursor()
+    try:
+        columns = [batch.columns.get(name, absent) for name in COLUMNS]
+        cursor.executemany(_SQLITE_INSERT, zip(repeat(device_id), repeat(batch.seq), *columns, strict=False))
+    finally:
+        cursor.close()
+
+
+def _scaled(column: list[int | None], scale: int) -> Sequence[float | int | None]:
+    if scale == 1:
+        return column
+    return [None if v is None else v / scale for v in column]
+
+
+def pending_configure(stored: dict[str, Any] | None) -> Configure | None:
+    """The Configure kept in `Device.pending_config` (its signal JSON), if any."""
+    if stored is None:
+        return None
+    signal = signal_from_json(stored)
+    if not isinstance(signal, Configure):
+        raise ValueError(f"devices.pending_config holds a {type(signal).__name__}, not a Configure")
+    return signal
