@@ -24,7 +24,6 @@ from insurer_api.vehicles.routes import router as vehicles_router
 from models import make_engine
 from neot import __version__
 from neot.settings import Settings, get_settings
-from scoring_service.anchoring import TreeCache
 from scoring_service.api_deps import install_database
 from scoring_service.app import ROUTERS as SCORING_ROUTERS
 
@@ -70,7 +69,6 @@ def create_app(
     chain_dir = settings.data_dir / "chain"
     if statement_charger is None and (chain_dir / DEPLOYMENT_FILE).is_file():
         install_from_deployment(app, chain_dir)
-    app.state.proof_trees = TreeCache()
     if engine is None:
         # as many connections as worker threads (AnyIO's default limit is 40): a request waiting
         # for a connection while threads sit idle would be a self-inflicted stall

@@ -17,9 +17,9 @@ from insurer_api.statements._compute import (
     month_window,
     statement_document,
 )
-from models import Commitment, Insurer, Payment, PolicyStatus, Statement, StatementScore, TripScore, User
+from models import Insurer, Payment, PolicyStatus, Statement, StatementScore, TripScore, User
 from protocol import RecordType, canonical_json
-from scoring_service.anchoring import TreeCache, build_proof, commit_record
+from scoring_service.anchoring import build_proof, build_proofs, commit_record
 from scoring_service.risk import RiskModel
 
 __all__ = [
@@ -138,27 +138,24 @@ class UsedScore:
     proof: dict[str, object] | None
 
 
-def score_refs(
-    *, session: Session, statement: Statement, trees: TreeCache | None, with_proofs: bool
-) -> list[UsedScore]:
+def score_refs(*, session: Session, statement: Statement, with_proofs: bool) -> list[UsedScore]:
     """The trip scores a statement used, in one query of plain columns (this is the hot read path:
-    no ORM objects), each with its proof document when its record is committed."""
+    no ORM objects), and with `with_proofs` the proof documents of the committed ones in one more."""
     used = session.execute(
-        select(TripScore.id, TripScore.trip_id, TripScore.score, Commitment.id)
+        select(TripScore.id, TripScore.trip_id, TripScore.score)
         .join(StatementScore, StatementScore.trip_score_id == TripScore.id)
-        .outerjoin(
-            Commitment,
-            (Commitment.record_type == RecordType.TRIP_SCORE) & (Commitment.record_id == TripScore.id),
-        )
         .where(StatementScore.statement_id == statement.id)
         .order_by(TripScore.id)
     ).all()
+    proofs = {}
+    if with_proofs:
+        proofs = build_proofs(session, record_type=RecordType.TRIP_SCORE, record_ids=[row.id for row in used])
     out = []
-    for score_id, trip_id, score, commitment_id in used:
-        proof = None
-        if with_proofs and commitment_id is not None:
-            proof = build_proof(session, record_type=RecordType.TRIP_SCORE, record_id=score_id, trees=trees).to_json()
-        out.append(UsedScore(score_id=score_id, trip_id=trip_id, score=score, proof=proof))
+    for score_id, trip_id, score in used:
+        proof = proofs.get(score_id)
+        out.append(
+            UsedScore(score_id=score_id, trip_id=trip_id, score=score, proof=None if proof is None else proof.to_json())
+        )
     return out
 
 

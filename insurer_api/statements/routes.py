@@ -30,7 +30,6 @@ from insurer_api.statements._crud import (
 from insurer_api.statements._models import current_risk_model
 from insurer_api.statements._schemas import PaymentRef, StatementIssue, StatementPublic, StatementScoreRef
 from models import Role, Statement
-from scoring_service.anchoring import TreeCache
 
 __all__ = ["router", "statement_public"]
 
@@ -44,14 +43,13 @@ def statement_public(
     *,
     session: Session,
     statement: Statement,
-    trees: TreeCache | None = None,
     with_proofs: bool = True,
     charge: ChargeOutcome | None = None,
 ) -> StatementPublic:
     """The API view of a statement; the window starts where the month and the policy both have."""
     policy = statement.policy
     payment = charge.payment if charge is not None else payment_of(session=session, statement=statement)
-    refs = score_refs(session=session, statement=statement, trees=trees, with_proofs=with_proofs)
+    refs = score_refs(session=session, statement=statement, with_proofs=with_proofs)
     return StatementPublic(
         id=statement.id,
         policy_id=statement.policy_id,
@@ -76,11 +74,6 @@ def statement_public(
         else PaymentRef(id=payment.id, state=payment.state, tx_hash=payment.intended_tx, block=payment.block),
         charge_error=charge.error if charge is not None else None,
     )
-
-
-def _trees(request: Request) -> TreeCache:
-    trees: TreeCache = request.app.state.proof_trees
-    return trees
 
 
 def _charger(request: Request) -> StatementCharger | None:
@@ -112,7 +105,7 @@ def post_statement(
     """
     month = parse_period(body.period)
     models_dir = request.app.state.settings.data_dir / "models"
-    charger, trees = _charger(request), _trees(request)
+    charger = _charger(request)
 
     def work() -> tuple[int, dict[str, Any]]:
         statement, created = issue_statement(
@@ -121,7 +114,7 @@ def post_statement(
         if created:
             _log.info("statement issued", statement_id=statement.id, policy_id=policy_id, premium=statement.premium)
         outcome = request_charge(session, statement, charger)
-        view = statement_public(session=session, statement=statement, trees=trees, charge=outcome)
+        view = statement_public(session=session, statement=statement, charge=outcome)
         return (201 if created else 200), view.model_dump(mode="json")
 
     def final(exc: Exception) -> tuple[int, dict[str, Any]] | None:
@@ -172,11 +165,9 @@ def get_statements(
     dependencies=[_READERS],
     summary="One statement with the scores it used and their proofs",
 )
-def get_one_statement(
-    statement_id: ObjectId, user: CurrentUser, session: SessionDep, request: Request
-) -> StatementPublic:
+def get_one_statement(statement_id: ObjectId, user: CurrentUser, session: SessionDep) -> StatementPublic:
     statement = get_statement(session=session, viewer=user, statement_id=statement_id)
-    return statement_public(session=session, statement=statement, trees=_trees(request))
+    return statement_public(session=session, statement=statement)
 
 
 @router.get(

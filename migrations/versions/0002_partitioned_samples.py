@@ -16,6 +16,7 @@ Create Date: 2026-12-02 00:10:00
 """
 
 from collections.abc import Sequence
+from typing import Any
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -30,7 +31,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-_READINGS = (
+_READINGS: tuple[tuple[str, sa.types.TypeEngine[Any]], ...] = (
     ("lat", sa.Double()),
     ("lon", sa.Double()),
     ("gps_speed_kmh", sa.Double()),

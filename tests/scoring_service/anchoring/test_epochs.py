@@ -14,8 +14,8 @@ from scoring_service.anchoring import (
     EpochIntegrityError,
     EpochPolicy,
     RecordNotCommitted,
-    TreeCache,
     build_proof,
+    build_proofs,
     close_due_epoch,
     commit_record,
 )
@@ -96,19 +96,29 @@ def test_proofs_are_pending_then_verify_offline_for_every_record_type(sessions: 
         with pytest.raises(RecordNotCommitted, match="no committed trip_score with id 2"):
             build_proof(session, record_type=RecordType.TRIP_SCORE, record_id=2)
         close_due_epoch(session, policy=EpochPolicy(max_leaves=4), now=T0)
-    cache = TreeCache()
     with session_scope(sessions) as session:
         for index, (kind, record) in enumerate(records.items()):
-            proof = build_proof(session, record_type=kind, record_id=1, trees=cache)
+            proof = build_proof(session, record_type=kind, record_id=1)
             assert proof.record == record and proof.anchor is None
             inclusion = verify_inclusion(Proof.from_json(proof.to_json()))
             assert (inclusion.epoch, inclusion.leaf_index, inclusion.tree_size) == (0, index, 4)
 
 
-def test_an_altered_leaf_is_detected_when_building_proofs(sessions: sessionmaker[Session]) -> None:
+def test_an_altered_record_is_refused_when_building_its_proof(sessions: sessionmaker[Session]) -> None:
+    """Paths are stored at close, not recomputed: a proof is still checked against its epoch's
+    root before it is served, so a record, salt or path changed since is refused, not proven."""
     _commit_scores(sessions, range(1, 6))
     with session_scope(sessions) as session:
         close_due_epoch(session, policy=EpochPolicy(max_leaves=5), now=T0)
-        session.execute(update(Commitment).where(Commitment.record_id == 3).values(leaf_hash=bytes(32)))
-    with session_scope(sessions) as session, pytest.raises(EpochIntegrityError, match="no longer give its root"):
-        build_proof(session, record_type=RecordType.TRIP_SCORE, record_id=1)
+        session.execute(update(Commitment).where(Commitment.record_id == 3).values(salt=bytes(32)))
+        session.execute(update(Commitment).where(Commitment.record_id == 4).values(audit_path=bytes(31)))
+    with session_scope(sessions) as session:
+        with pytest.raises(EpochIntegrityError, match="no longer leads to the root of epoch 0"):
+            build_proof(session, record_type=RecordType.TRIP_SCORE, record_id=3)
+        with pytest.raises(EpochIntegrityError, match="not whole hashes"):
+            build_proof(session, record_type=RecordType.TRIP_SCORE, record_id=4)
+        untouched = build_proof(session, record_type=RecordType.TRIP_SCORE, record_id=1)
+        assert verify_inclusion(untouched).leaf_index == 0
+        batch = build_proofs(session, record_type=RecordType.TRIP_SCORE, record_ids=[1, 2, 5, 99])
+        assert sorted(batch) == [1, 2, 5]  # 99 is not committed
+        assert batch[2].to_json() == build_proof(session, record_type=RecordType.TRIP_SCORE, record_id=2).to_json()
