@@ -62,6 +62,15 @@ class Settings(LogSettings):
         default=SecretStr(DEFAULT_SECRET_KEY), description="HMAC key signing API access tokens (JWT)"
     )
     access_token_ttl_s: int = Field(default=3600, gt=0, le=7 * 24 * 3600)
+    revocation_poll_s: float = Field(
+        default=1.0, gt=0, le=60, description="How often each API process re-reads revoked sign-ins"
+    )
+    db_pool_size: int = Field(
+        default=8, ge=1, le=200, description="Database connections each API process keeps (README: sizing rule)"
+    )
+    db_max_overflow: int = Field(
+        default=4, ge=0, le=200, description="Connections an API process may open beyond its pool, briefly"
+    )
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":

@@ -5,11 +5,12 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, Form
 
-from insurer_api.auth._crud import authenticate, create_api_key, list_api_keys, revoke_api_key
+from insurer_api.auth._crud import authenticate, create_api_key, list_api_keys, party_id_of, revoke_api_key
 from insurer_api.auth._schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, Token, UserPublic
 from insurer_api.auth._tokens import create_access_token
 from insurer_api.deps import CurrentUser, ObjectId, SessionDep, SettingsDep
 from insurer_api.errors import AuthenticationError
+from models import User
 
 __all__ = ["router"]
 
@@ -35,6 +36,7 @@ def login(
     access = create_access_token(
         user_id=user.id,
         role=user.role,
+        party_id=party_id_of(user),
         secret=settings.secret_key.get_secret_value(),
         ttl_s=settings.access_token_ttl_s,
     )
@@ -43,8 +45,11 @@ def login(
 
 
 @router.get("/me", response_model=UserPublic, summary="The signed-in user")
-def me(user: CurrentUser) -> UserPublic:
-    return UserPublic.model_validate(user)
+def me(user: CurrentUser, session: SessionDep) -> UserPublic:
+    row = session.get(User, user.id)  # the token carries no name: the account row does
+    if row is None or not row.is_active:
+        raise AuthenticationError("the account behind this credential no longer exists or is disabled")
+    return UserPublic.model_validate(row)
 
 
 @router.post("/api-keys", response_model=ApiKeyCreated, status_code=201, summary="Create an API key")

@@ -1,9 +1,9 @@
 """`/v1/insurers`, `/v1/drivers`, `/v1/users`: who takes part, and their accounts."""
 
 import structlog
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
-from insurer_api.auth import UserPublic
+from insurer_api.auth import RevocationList, UserPublic, deactivate_user
 from insurer_api.deps import CurrentUser, ObjectId, SessionDep, require_role
 from insurer_api.parties._crud import (
     create_account,
@@ -15,7 +15,7 @@ from insurer_api.parties._crud import (
     sign_up_driver,
 )
 from insurer_api.parties._schemas import DriverPublic, DriverSignup, InsurerCreate, InsurerPublic, UserCreate
-from models import Role
+from models import Role, User
 
 __all__ = ["router"]
 
@@ -79,4 +79,21 @@ def post_user(body: UserCreate, session: SessionDep) -> UserPublic:
     user = create_account(session=session, data=body)
     session.commit()
     _log.info("account created", user_id=user.id, role=user.role.value)
+    return UserPublic.model_validate(user)
+
+
+@router.post(
+    "/users/{user_id}/deactivate",
+    response_model=UserPublic,
+    dependencies=[require_role(Role.ADMIN)],
+    summary="Disable an account: its tokens and API keys stop working",
+)
+def post_deactivate_user(user_id: ObjectId, session: SessionDep, request: Request) -> UserPublic:
+    """Refused here at once, and by every other API process within one revocation poll."""
+    revocation = deactivate_user(session=session, user_id=user_id)
+    session.commit()
+    revocations: RevocationList = request.app.state.revocations
+    revocations.note(user_id, revocation.revoked_at)
+    _log.info("account disabled", user_id=user_id)
+    user = session.get(User, user_id)
     return UserPublic.model_validate(user)
