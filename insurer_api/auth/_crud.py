@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from insurer_api.auth._passwords import hash_password, verify_against_nothing, verify_password
 from insurer_api.auth._tokens import InvalidCredentialError, api_key_matches, generate_api_key, split_api_key
 from insurer_api.errors import ConflictError, NotFoundError
+from insurer_api.pagination import Page, Paged, by_id, paged
 from models import ApiKey, CredentialRevocation, Role, User, utcnow
 
 __all__ = [
@@ -91,8 +92,9 @@ def create_api_key(*, session: Session, user: User, name: str) -> tuple[ApiKey, 
     return row, generated.key
 
 
-def list_api_keys(*, session: Session, user_id: int) -> list[ApiKey]:
-    return list(session.scalars(select(ApiKey).where(ApiKey.user_id == user_id).order_by(ApiKey.id)))
+def list_api_keys(*, session: Session, user_id: int, page: Page) -> Paged[ApiKey]:
+    query = page.apply(select(ApiKey).where(ApiKey.user_id == user_id), ApiKey.id)
+    return paged(session.scalars(query).all(), page, by_id)
 
 
 def revoke_api_key(*, session: Session, user_id: int, key_id: int) -> ApiKey:

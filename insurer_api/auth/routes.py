@@ -3,13 +3,14 @@
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Response
 
 from insurer_api.auth._crud import authenticate, create_api_key, list_api_keys, party_id_of, revoke_api_key
 from insurer_api.auth._schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, Token, UserPublic
 from insurer_api.auth._tokens import create_access_token
 from insurer_api.deps import CurrentUser, ObjectId, SessionDep, SettingsDep
 from insurer_api.errors import AuthenticationError
+from insurer_api.pagination import PageDep, respond
 from models import User
 
 __all__ = ["router"]
@@ -64,8 +65,9 @@ def create_key(body: ApiKeyCreate, user: CurrentUser, session: SessionDep) -> Ap
 
 
 @router.get("/api-keys", response_model=list[ApiKeyPublic], summary="The signed-in user's API keys")
-def list_keys(user: CurrentUser, session: SessionDep) -> list[ApiKeyPublic]:
-    return [ApiKeyPublic.model_validate(k) for k in list_api_keys(session=session, user_id=user.id)]
+def list_keys(user: CurrentUser, session: SessionDep, page: PageDep, response: Response) -> list[ApiKeyPublic]:
+    result = list_api_keys(session=session, user_id=user.id, page=page)
+    return [ApiKeyPublic.model_validate(k) for k in respond(response, page, result)]
 
 
 @router.delete("/api-keys/{key_id}", response_model=ApiKeyPublic, summary="Revoke one of your API keys")

@@ -1,10 +1,11 @@
 """`/v1/insurers`, `/v1/drivers`, `/v1/users`: who takes part, and their accounts."""
 
 import structlog
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from insurer_api.auth import RevocationList, UserPublic, deactivate_user
 from insurer_api.deps import CurrentUser, ObjectId, SessionDep, require_role
+from insurer_api.pagination import PageDep, respond
 from insurer_api.parties._crud import (
     create_account,
     create_insurer,
@@ -40,8 +41,9 @@ def post_insurer(body: InsurerCreate, session: SessionDep) -> InsurerPublic:
 
 
 @router.get("/insurers", response_model=list[InsurerPublic], dependencies=[_READERS], summary="Insurers you deal with")
-def get_insurers(user: CurrentUser, session: SessionDep) -> list[InsurerPublic]:
-    return [InsurerPublic.model_validate(i) for i in list_insurers(session=session, viewer=user)]
+def get_insurers(user: CurrentUser, session: SessionDep, page: PageDep, response: Response) -> list[InsurerPublic]:
+    result = list_insurers(session=session, viewer=user, page=page)
+    return [InsurerPublic.model_validate(i) for i in respond(response, page, result)]
 
 
 @router.get("/insurers/{insurer_id}", response_model=InsurerPublic, dependencies=[_READERS], summary="One insurer")
@@ -59,8 +61,9 @@ def post_driver(body: DriverSignup, session: SessionDep) -> DriverPublic:
 
 
 @router.get("/drivers", response_model=list[DriverPublic], dependencies=[_READERS], summary="Drivers you may see")
-def get_drivers(user: CurrentUser, session: SessionDep) -> list[DriverPublic]:
-    return [DriverPublic.model_validate(d) for d in list_drivers(session=session, viewer=user)]
+def get_drivers(user: CurrentUser, session: SessionDep, page: PageDep, response: Response) -> list[DriverPublic]:
+    result = list_drivers(session=session, viewer=user, page=page)
+    return [DriverPublic.model_validate(d) for d in respond(response, page, result)]
 
 
 @router.get("/drivers/{driver_id}", response_model=DriverPublic, dependencies=[_READERS], summary="One driver")

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from insurer_api.access import get_visible, statement_visible
 from insurer_api.errors import ConflictError, InvalidRequestError
+from insurer_api.pagination import Page, Paged, paged
 from insurer_api.policies import get_definition, get_policy
 from insurer_api.statements._compute import (
     compute_statement,
@@ -120,12 +121,14 @@ def get_statement(*, session: Session, viewer: User, statement_id: int) -> State
     )
 
 
-def list_statements(*, session: Session, viewer: User, policy_id: int | None = None) -> list[Statement]:
+def list_statements(*, session: Session, viewer: User, page: Page, policy_id: int | None = None) -> Paged[Statement]:
+    """Statements the viewer may see, by policy and month."""
     query = select(Statement).where(statement_visible(viewer))
     if policy_id is not None:
         get_policy(session=session, viewer=viewer, policy_id=policy_id)
         query = query.where(Statement.policy_id == policy_id)
-    return list(session.scalars(query.order_by(Statement.policy_id, Statement.period_start)))
+    rows = session.scalars(page.apply(query, Statement.policy_id, Statement.period_start)).all()
+    return paged(rows, page, lambda s: (s.policy_id, s.period_start))
 
 
 @dataclass(frozen=True, slots=True)

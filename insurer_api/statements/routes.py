@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from insurer_api.deps import CurrentUser, ObjectId, SessionDep, require_role
 from insurer_api.errors import ApiError, ConflictError, InvalidRequestError
+from insurer_api.pagination import PageDep, respond
 from insurer_api.payments import (
     IdempotencyKey,
     IdempotencyKeyReusedError,
@@ -142,9 +143,11 @@ def post_statement(
     dependencies=[_READERS],
     summary="A policy's statements",
 )
-def get_policy_statements(policy_id: ObjectId, user: CurrentUser, session: SessionDep) -> list[StatementPublic]:
-    statements = list_statements(session=session, viewer=user, policy_id=policy_id)
-    return [statement_public(session=session, statement=s, with_proofs=False) for s in statements]
+def get_policy_statements(
+    policy_id: ObjectId, user: CurrentUser, session: SessionDep, page: PageDep, response: Response
+) -> list[StatementPublic]:
+    result = list_statements(session=session, viewer=user, policy_id=policy_id, page=page)
+    return [statement_public(session=session, statement=s, with_proofs=False) for s in respond(response, page, result)]
 
 
 @router.get(
@@ -153,10 +156,12 @@ def get_policy_statements(policy_id: ObjectId, user: CurrentUser, session: Sessi
 def get_statements(
     user: CurrentUser,
     session: SessionDep,
+    page: PageDep,
+    response: Response,
     policy_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> list[StatementPublic]:
-    statements = list_statements(session=session, viewer=user, policy_id=policy_id)
-    return [statement_public(session=session, statement=s, with_proofs=False) for s in statements]
+    result = list_statements(session=session, viewer=user, policy_id=policy_id, page=page)
+    return [statement_public(session=session, statement=s, with_proofs=False) for s in respond(response, page, result)]
 
 
 @router.get(
