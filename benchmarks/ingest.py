@@ -27,7 +27,8 @@ import httpx
 import migrations
 from models import Driver, Vehicle, make_engine, make_session_factory
 from protocol import Batch, DeviceKey, Sample, SignedBatch, gzip_body, sign_batch
-from scoring_service.ingest import COLUMNS, register_device
+from scoring_service.devices import register_device
+from scoring_service.ingest import COLUMNS
 
 SERVER_CORE = 0
 

@@ -21,6 +21,7 @@ from insurer_api.payments import install_from_deployment
 from insurer_api.payments.routes import router as payments_router
 from insurer_api.policies.routes import router as policies_router
 from insurer_api.proofs.routes import router as proofs_router
+from insurer_api.repair.routes import repair_intake
 from insurer_api.repair.routes import router as repair_router
 from insurer_api.statements import StatementCharger
 from insurer_api.statements.routes import router as statements_router
@@ -31,6 +32,7 @@ from neot import __version__
 from neot.settings import Settings, get_settings
 from scoring_service.api_deps import install_database
 from scoring_service.app import ROUTERS as SCORING_ROUTERS
+from scoring_service.devices import install_trouble_code_handler
 
 __all__ = ["ROUTERS", "create_app"]
 
@@ -82,6 +84,8 @@ def create_app(
             settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
         )
     install_database(app, engine)
+    # the device edge stores trouble-code reports; the repair intake acts on them in the same request
+    install_trouble_code_handler(app, repair_intake)
     install_exception_handlers(app)
     for router in (*ROUTERS, *SCORING_ROUTERS):
         app.include_router(router)

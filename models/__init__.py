@@ -28,7 +28,7 @@ from models._partitions import (
 from models._policies import EpochState, Policy, PolicyStatus, ScoreEpoch
 from models._session import make_engine, make_session_factory, session_scope
 from models._statements import Product, Statement, StatementScore
-from models._telemetry import EventKind, Sample, Trip, TripEvent, TripScore, UploadBatch
+from models._telemetry import EventKind, Sample, Trip, TripEvent, TripScore, TroubleCodeReport, UploadBatch
 
 __all__ = [
     "AnchorAttempt",
@@ -63,6 +63,7 @@ __all__ = [
     "Trip",
     "TripEvent",
     "TripScore",
+    "TroubleCodeReport",
     "UTCDateTime",
     "UnbalancedEntryError",
     "UploadBatch",

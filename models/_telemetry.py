@@ -1,4 +1,5 @@
-"""What devices send and what scoring makes of it: batches, samples, trips, events, trip scores."""
+"""What devices send and what scoring makes of it: batches, samples, trouble-code reports, trips,
+events, trip scores."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -8,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models._base import Base, str_enum, utcnow
 
-__all__ = ["EventKind", "Sample", "Trip", "TripEvent", "TripScore", "UploadBatch"]
+__all__ = ["EventKind", "Sample", "Trip", "TripEvent", "TripScore", "TroubleCodeReport", "UploadBatch"]
 
 
 class UploadBatch(Base):
@@ -59,6 +60,21 @@ class Sample(Base):
     coolant_c: Mapped[float | None]
     fuel_pct: Mapped[float | None]
     maf_gs: Mapped[float | None]
+
+
+class TroubleCodeReport(Base):
+    """A signed trouble-code report as the device edge accepted it: every code active in the car at
+    `sent_ns`. (device, sent_ns) identifies it, so a report retried or raced is stored once."""
+
+    __tablename__ = "trouble_code_reports"
+    __table_args__ = (UniqueConstraint("device_id", "sent_ns"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
+    sent_ns: Mapped[int]
+    codes: Mapped[list[str]] = mapped_column(JSON)
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Trip(Base):

@@ -12,13 +12,14 @@ from models import make_engine
 from neot import __version__
 from neot.settings import Settings, get_settings
 from scoring_service.api_deps import install_database
+from scoring_service.devices import router as devices_router
 from scoring_service.ingest import IngestLimits
 from scoring_service.ingest import router as ingest_router
 
 __all__ = ["ROUTERS", "create_app"]
 
 # Every router the scoring service serves, in the order they appear in the OpenAPI document.
-ROUTERS: tuple[APIRouter, ...] = (ingest_router,)
+ROUTERS: tuple[APIRouter, ...] = (ingest_router, devices_router)
 
 
 def create_app(
@@ -29,7 +30,7 @@ def create_app(
     app = FastAPI(
         title="NEOT scoring service",
         version=__version__,
-        description="Verified ingestion of signed telemetry batches, trips, driving events and scores.",
+        description="The device edge: verified ingestion of signed telemetry batches and trouble-code reports.",
     )
     app.state.settings = settings
     install_database(app, engine if engine is not None else make_engine(settings.database_url))

@@ -5,6 +5,6 @@ Nothing is fetched from a CDN: Leaflet and Chart.js are vendored from npm under 
 scoring service ships, because no tile server is reachable where NEOT is evaluated.
 """
 
-from insurer_api.dashboard._routes import mount_dashboard
+from insurer_api.dashboard.routes import mount_dashboard
 
 __all__ = ["mount_dashboard"]

@@ -9,7 +9,6 @@ from insurer_api.schemas import MAX_ID, Email, Name, NeoAddress, Password
 from models import JobState
 
 __all__ = [
-    "DTC_PATTERN",
     "ExplanationPublic",
     "FailBody",
     "InvoiceBody",
@@ -19,13 +18,9 @@ __all__ = [
     "ShopSignup",
     "ShopUpdate",
     "TrackRecordPublic",
-    "TroubleCodeReport",
 ]
 
-# SAE J2012: P/C/B/U, then four hex digits (P0301, C1234, U0100).
-DTC_PATTERN = r"^[PCBU][0-9A-F]{4}$"
 type Service = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9:_-]{0,62}\*?$", max_length=64)]
-type Dtc = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=DTC_PATTERN)]
 type Positive = Annotated[int, Field(gt=0, le=MAX_ID, description="NEOT base units (10^-8 NEOT)")]
 
 
@@ -79,20 +74,6 @@ class JobCreate(BaseModel):
     policy_id: int = Field(ge=1, le=MAX_ID)
     service: Service
     authorised_amount: Positive
-
-
-class TroubleCodeReport(BaseModel):
-    """A vehicle's active trouble codes, signed by its device key.
-
-    `signature` is the device's secp256r1 signature (64 bytes r‖s, hex) over the canonical JSON of
-    `{"codes": [...], "device": "<address>", "sent_ns": <int>}`. A code that is new opens a repair
-    job; a code with a job that is no longer reported counts as cleared.
-    """
-
-    device: NeoAddress
-    sent_ns: int = Field(ge=0, le=MAX_ID)
-    codes: list[Dtc] = Field(max_length=64)
-    signature: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{128}$")]
 
 
 class InvoiceBody(BaseModel):

@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from insurer_api.ledger_cli import gateway_from_settings
+        from insurer_api.cli import gateway_from_settings
         from insurer_api.repair._explain import explain
         from insurer_api.repair._service import escrow_events
         from models import RepairJob, make_engine, make_session_factory

@@ -1,4 +1,4 @@
-"""`/v1/repair-shops`, `/v1/repair-jobs`, `/v1/devices/trouble-codes`: repair jobs paid from escrow.
+"""`/v1/repair-shops`, `/v1/repair-jobs`, and the intake of trouble codes: repair jobs paid from escrow.
 
 Who may do what:
 
@@ -11,13 +11,14 @@ Who may do what:
 | GET /repair-jobs[/{id}[/explanation]]    | all   | own policies     | own policies     | its jobs   |        |
 | POST /repair-jobs/{id}/invoice           | 403   | 403              | 403              | its jobs   |        |
 | POST /repair-jobs/{id}/approve, /fail    | 403   | own policies     | 403              | 403        |        |
-| POST /devices/trouble-codes              | signed by the device key in the body                             |
+| POST /devices/trouble-codes              | signed by the device key in the body (`repair_intake`)           |
 
-Every POST that can move money takes an `Idempotency-Key`.
+Every POST that can move money takes an `Idempotency-Key`. Trouble-code reports arrive at the device
+edge (`scoring_service.devices`), which authenticates and stores them and hands them to `repair_intake`.
 """
 
 import asyncio
-import time
+import re
 from typing import Any
 
 import structlog
@@ -30,7 +31,6 @@ from insurer_api.auth import create_user, get_user_by_username
 from insurer_api.deps import CurrentUser, ObjectId, SessionDep, require_role
 from insurer_api.errors import (
     ApiError,
-    AuthenticationError,
     ConflictError,
     InvalidRequestError,
     NotFoundError,
@@ -59,20 +59,19 @@ from insurer_api.repair._schemas import (
     ShopSignup,
     ShopUpdate,
     TrackRecordPublic,
-    TroubleCodeReport,
 )
-from models import Device, JobState, Policy, PolicyStatus, RepairJob, RepairShop, Role, User, Vehicle
-from protocol import trouble_codes_message, verify_signature
+from models import JobState, Policy, PolicyStatus, RepairJob, RepairShop, Role, User, Vehicle
+from scoring_service.devices import TroubleCodes
 
-__all__ = ["DTC_AUTHORISED_AMOUNT", "job_visible", "router"]
+__all__ = ["DTC_AUTHORISED_AMOUNT", "job_visible", "repair_intake", "router"]
 
 router = APIRouter(prefix="/v1", tags=["repair"])
 _log = structlog.get_logger(__name__)
 
 # What an insurer authorises for a job opened by a trouble code (500 NEOT); claims name their own.
 DTC_AUTHORISED_AMOUNT = 500 * 10**8
-# A signed trouble-code report older or newer than this is refused (replay protection).
-REPORT_WINDOW_NS = 10 * 60 * 10**9
+# What `IdempotencyKey` accepts, for the intake that reads the header itself.
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")
 
 _SIGNED_IN = require_role(Role.ADMIN, Role.INSURER, Role.DRIVER, Role.REPAIR_SHOP)
 _JOB_READERS = _SIGNED_IN
@@ -262,26 +261,17 @@ def post_job(
     )
 
 
-@router.post(
-    "/devices/trouble-codes",
-    response_model=list[JobPublic],
-    summary="A vehicle reports its trouble codes",
-    responses={401: {"description": "Unknown device or bad signature"}},
-)
-def post_trouble_codes(
-    body: TroubleCodeReport, idempotency_key: IdempotencyKey, session: SessionDep, request: Request
-) -> Response:
-    """Signed by the device key (no bearer token): new codes open jobs, vanished codes verify completion."""
-    device = session.scalar(select(Device).where(Device.neo_address == body.device))
-    signed = trouble_codes_message(body.device, body.codes, body.sent_ns)
-    if device is None or not verify_signature(device.public_key, bytes.fromhex(body.signature), signed):
-        raise AuthenticationError("the report is not signed by a registered device key")
-    if abs(time.time_ns() - body.sent_ns) > REPORT_WINDOW_NS:
-        raise InvalidRequestError("sent_ns is more than 10 minutes away from the server clock")
+def repair_intake(report: TroubleCodes, request: Request, session: Session) -> Response:
+    """The repair intake of trouble-code reports, installed on the app by `create_app`: the device
+    edge (`scoring_service.devices`) has authenticated and stored the report; new codes open jobs,
+    vanished codes verify completion, once per `Idempotency-Key`."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None or not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise InvalidRequestError("an Idempotency-Key header of 1 to 200 printable characters is required")
     policy = session.scalar(
         select(Policy)
         .join(Vehicle, Vehicle.id == Policy.vehicle_id)
-        .where(Vehicle.id == device.vehicle_id, Policy.status == PolicyStatus.ACTIVE)
+        .where(Vehicle.id == report.device.vehicle_id, Policy.status == PolicyStatus.ACTIVE)
         .order_by(Policy.id.desc())
     )
     if policy is None:
@@ -294,19 +284,25 @@ def post_trouble_codes(
                 session,
                 gateway,
                 policy=policy,
-                active_codes=body.codes,
+                active_codes=report.codes,
                 authorised_amount=DTC_AUTHORISED_AMOUNT,
                 royalty_address=royalty,
             )
         )
         return 200, {"jobs": [_job_body(j) for j in jobs]}
 
+    body = {
+        "device": report.device.address,
+        "sent_ns": report.sent_ns,
+        "codes": list(report.codes),
+        "signature": report.signature.hex(),
+    }
     return run_idempotent(
         request,
         session,
-        principal=f"device:{device.neo_address}",
-        key=idempotency_key,
-        body=body.model_dump(mode="json"),
+        principal=f"device:{report.device.address}",
+        key=key,
+        body=body,
         work=work,
         translate=_translate,
     )

@@ -8,7 +8,7 @@ from insurer_api.errors import ApiError, ConflictError, InvalidRequestError, Not
 from insurer_api.pagination import Page, Paged, by_id, paged
 from insurer_api.vehicles._schemas import VehicleCreate
 from models import Device, User, Vehicle
-from scoring_service import ingest
+from scoring_service import devices
 
 __all__ = ["create_vehicle", "get_vehicle", "list_devices", "list_vehicles", "register_device"]
 
@@ -43,12 +43,12 @@ _REGISTRATION_ERRORS: dict[int, type[ApiError]] = {
 def register_device(*, session: Session, vehicle: Vehicle, public_key: bytes) -> Device:
     """Bind a device key to `vehicle`; its NEO address becomes the device id batches are signed as.
 
-    The scoring service's registration does the work (one rule for what a valid device key is);
-    its refusals keep their status (422 bad key, 409 already registered).
+    The device registry of the scoring service does the work (one rule for what a valid device
+    key is); its refusals keep their status (422 bad key, 409 already registered).
     """
     try:
-        return ingest.register_device(session, vehicle_id=vehicle.id, public_key=public_key)
-    except ingest.DeviceRegistrationError as exc:
+        return devices.register_device(session, vehicle_id=vehicle.id, public_key=public_key)
+    except devices.DeviceRegistrationError as exc:
         mapped = _REGISTRATION_ERRORS.get(exc.status_code, InvalidRequestError)
         raise mapped(exc.message) from exc
 

@@ -1,8 +1,9 @@
 """Accepting one signed batch: decode, check, verify against the registered key, store once.
 
 Order of checks, and why: the body is decoded without verifying first, so an unknown device is
-told 403 rather than a confusing 401; the signature is then checked against the key *we*
-registered (the batch carries its key too, but a key in the message proves nothing).
+told 403 rather than a confusing 401; the device edge's one `authenticate_device` then checks the
+signature against the key *we* registered (the batch carries its key too, but a key in the
+message proves nothing).
 
 Storage is idempotent per (device, seq): the batch row is inserted with ON CONFLICT DO NOTHING
 on the unique (device_id, seq) constraint, so of any number of concurrent identical uploads
@@ -22,11 +23,9 @@ from datetime import UTC, date, datetime
 
 import psycopg
 import structlog
-from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Device
 from protocol import (
     FIELDS,
     MAX_BODY_BYTES,
@@ -34,16 +33,14 @@ from protocol import (
     MalformedError,
     OversizeError,
     UnsupportedVersionError,
-    verify_signature,
 )
+from scoring_service.devices import DeviceSignature, authenticate_device
 from scoring_service.ingest._decode import DecodedBatch, decode_batch
 from scoring_service.ingest._errors import (
-    BadSignatureError,
     BodyTooLargeError,
     ImplausibleSampleError,
     MalformedBatchError,
     StorageBusyError,
-    UnknownDeviceError,
 )
 from scoring_service.ingest._store import PartitionCache, batch_months, store_batch
 
@@ -102,7 +99,7 @@ def accept_batch(
 ) -> Ack:
     """Check and store the batch in `body` (decompressed JSON); the Ack to answer with.
 
-    Raises an `IngestError` subclass, in which case nothing was stored.
+    Raises a `DeviceEdgeError` (an `IngestError` or an authentication refusal); then nothing was stored.
     """
     now = now or datetime.now(UTC)
     batch = decode_body(body)
@@ -114,9 +111,7 @@ def accept_batch(
         raise StorageBusyError("the database is busy; retry shortly") from exc
 
 
-# Built once: building and coercing SQLAlchemy constructs per request cost more CPU than
-# signature verification. Values are bound per execution.
-_DEVICE = select(Device.id, Device.public_key).where(Device.neo_address == bindparam("address"))
+# The month partitions this process knows exist (PostgreSQL).
 _PARTITIONS = PartitionCache()
 
 
@@ -133,13 +128,16 @@ def _accept(factory: sessionmaker[Session], batch: DecodedBatch, now: datetime) 
 def _accept_once(factory: sessionmaker[Session], batch: DecodedBatch, now: datetime, months: list[date]) -> Ack:
     with factory() as session:
         conn = session.connection()
-        device = conn.execute(_DEVICE, {"address": batch.device_id}).one_or_none()
-        if device is None:
-            raise UnknownDeviceError(f"device {batch.device_id} is not registered", field="batch.device")
-        if device.public_key != batch.public_key:
-            raise BadSignatureError("batch.pub is not the key registered for this device", field="batch.pub")
-        if not verify_signature(device.public_key, batch.signature, batch.canonical):
-            raise BadSignatureError("signature does not verify with the device's registered key", field="sig")
+        signed = DeviceSignature(
+            address=batch.device_id,
+            message=batch.canonical,
+            signature=batch.signature,
+            public_key=batch.public_key,
+            address_field="batch.device",
+            signature_field="sig",
+            key_field="batch.pub",
+        )
+        device = authenticate_device(conn, signed)
         if _PARTITIONS.missing(conn.engine, months):
             # hand this connection back before the DDL takes one: a request never holds two
             session.rollback()

@@ -22,7 +22,7 @@ import migrations
 from models import make_engine, make_session_factory
 from neot.errors import UserError
 from neot.settings import get_settings
-from scoring_service import scoring_cli
+from scoring_service import cli
 from scoring_service.speedlimits import DEFAULT_SEGMENTS_FILE
 from scoring_service.trips import SampleArrays
 from tests.scoring_service.crafted import Leg, simulate
@@ -33,7 +33,7 @@ OPEN_ROAD = (60.30, 25.30)
 
 
 APP = typer.Typer()
-scoring_cli.register(APP)
+cli.register(APP)
 
 
 @dataclass

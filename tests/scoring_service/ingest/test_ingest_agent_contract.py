@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Device, UploadBatch
 from protocol import Ack, Configure, DeviceKey, Sample, StatusReport
-from scoring_service.ingest import set_pending_config
+from scoring_service.devices import set_pending_config
 from vehicle_agent._buffer import Buffer
 from vehicle_agent._uplink import Uplink
 

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Device, UploadBatch, make_engine
 from models import Sample as SampleRow
 from protocol import Ack, Configure, DeviceKey, Sample, SignedBatch, StatusReport, decode_signal, gzip_body
-from scoring_service.ingest import IngestLimits, set_pending_config
+from scoring_service.devices import set_pending_config
+from scoring_service.ingest import IngestLimits
 
 PATH = "/v1/ingest/batches"
 type MakeBatch = Callable[..., SignedBatch]

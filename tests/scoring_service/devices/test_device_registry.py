@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Device
 from protocol import DeviceKey
-from scoring_service.ingest import (
+from scoring_service.devices import (
     DeviceExistsError,
     InvalidPublicKeyError,
     UnknownVehicleError,

@@ -1,4 +1,4 @@
-"""`POST /v1/ingest/batches`: the one endpoint devices talk to."""
+"""`POST /v1/ingest/batches`: where devices upload their samples."""
 
 from typing import Annotated, Any
 
@@ -9,8 +9,9 @@ from starlette.requests import ClientDisconnect
 
 from protocol import encode_signal
 from scoring_service.api_deps import SessionFactoryDep
+from scoring_service.devices import DeviceEdgeError
 from scoring_service.ingest._body import read_limited_body
-from scoring_service.ingest._errors import IngestError, StorageBusyError
+from scoring_service.ingest._errors import StorageBusyError
 from scoring_service.ingest._service import IngestLimits, accept_batch
 
 __all__ = ["IngestLimitsDep", "get_ingest_limits", "router"]
@@ -75,6 +76,6 @@ async def post_batch(request: Request, factory: SessionFactoryDep, limits: Inges
             status_code=exc.status_code,
             headers={"Retry-After": str(exc.retry_after_s)},
         )
-    except IngestError as exc:
+    except DeviceEdgeError as exc:
         return JSONResponse({"detail": exc.message, "field": exc.field}, status_code=exc.status_code)
     return Response(encode_signal(ack), media_type="application/json")

@@ -1,8 +1,5 @@
-"""`neot score-file` and `neot model synth|train`: scoring recorded trips and fitting the risk model.
-
-numpy, scikit-learn and SQLAlchemy are imported inside the commands, so that this module loads on
-an in-car box that has only the agent extra.
-"""
+"""`neot score-file`, `score-devices`, `model synth|train` and `speed-limits build`: scoring trips
+and fitting the risk model."""
 
 import json
 import math

@@ -1,7 +1,4 @@
-"""`neot anchor run|status` and `neot proof TYPE/ID`: operate the anchoring service and hand out proofs.
-
-Heavy imports (SQLAlchemy, neo-mamba) happen inside the commands, so this module loads anywhere.
-"""
+"""`neot anchor run|status` and `neot proof TYPE/ID`: operate the anchoring service and hand out proofs."""
 
 import json
 from pathlib import Path

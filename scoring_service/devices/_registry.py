@@ -1,4 +1,5 @@
-"""Registering a device: its secp256r1 public key becomes its identity (the key's NEO address)."""
+"""The device registry: a device's secp256r1 public key becomes its identity (the key's NEO address),
+and what the server has queued for it to apply."""
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
@@ -7,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from models import Device, Vehicle
 from protocol import Configure, KeyFormatError, neo_address, signal_to_json
-from scoring_service.ingest._errors import DeviceExistsError, InvalidPublicKeyError, UnknownVehicleError
+from scoring_service.devices._errors import DeviceExistsError, InvalidPublicKeyError, UnknownVehicleError
 
 __all__ = ["register_device", "set_pending_config"]
 
