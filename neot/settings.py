@@ -62,6 +62,9 @@ class Settings(LogSettings):
         default=SecretStr(DEFAULT_SECRET_KEY), description="HMAC key signing API access tokens (JWT)"
     )
     access_token_ttl_s: int = Field(default=3600, gt=0, le=7 * 24 * 3600)
+    sample_retention_days: float = Field(
+        default=90, ge=0, description="Days raw samples are kept after their month is billed, then deleted"
+    )
     revocation_poll_s: float = Field(
         default=1.0, gt=0, le=60, description="How often each API process re-reads revoked sign-ins"
     )

@@ -1,5 +1,5 @@
 """The scoring service's commands: `neot score-file`, `score-devices`, `model`, `speed-limits`,
-`anchor` and `proof`.
+`anchor`, `proof` and `samples`.
 
 Kept cheap to import: SQLAlchemy, numpy, scikit-learn and neo-mamba are imported inside the
 commands, so that `neot` loads on an in-car box that has only the agent extra.
@@ -7,7 +7,7 @@ commands, so that `neot` loads on an in-car box that has only the agent extra.
 
 import typer
 
-from scoring_service.cli import _anchoring, _scoring
+from scoring_service.cli import _anchoring, _retention, _scoring
 
 __all__ = ["register"]
 
@@ -16,3 +16,4 @@ def register(app: typer.Typer) -> None:
     """Mount every scoring-service command on the root command."""
     _scoring.register(app)
     _anchoring.register(app)
+    _retention.register(app)
