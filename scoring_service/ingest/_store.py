@@ -7,9 +7,10 @@ the row and compare its content hash. Samples go in with COPY on PostgreSQL and 
 on SQLite, straight through the driver.
 
 Locks, and why two uploads of one device never deadlock on PostgreSQL: the batch row's foreign
-key takes FOR KEY SHARE on the device row; the device state is then read FOR NO KEY UPDATE, which
-does not conflict with KEY SHARE, so two transactions of one device queue on the device row
-instead of each waiting for the other's share lock (FOR UPDATE would deadlock there).
+key takes FOR KEY SHARE on the device row; the device state is then updated, which locks the row
+FOR NO KEY UPDATE (no key column changes), and that does not conflict with KEY SHARE, so two
+transactions of one device queue on the device row instead of each waiting for the other's share
+lock (SELECT ... FOR UPDATE deadlocked there).
 
 Month partitions (PostgreSQL) are created before the transaction writes, on a connection of
 their own (`prepare_partitions`): DDL on `samples` inside the writing transaction would hold
@@ -24,7 +25,7 @@ from threading import Lock
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models import Device, UploadBatch, ensure_month_partitions, month_of_ns, month_partition
@@ -52,9 +53,15 @@ _STORED_DIGEST = select(UploadBatch.content_sha256).where(
     UploadBatch.device_id == bindparam("device_id"), UploadBatch.seq == bindparam("seq")
 )
 _STATE = select(Device.last_seq, Device.pending_config).where(Device.id == bindparam("device_id"))
-_STATE_LOCKED = _STATE.with_for_update(key_share=True)  # FOR NO KEY UPDATE: see the module docstring
-_SET_LAST_SEQ = update(Device).where(Device.id == bindparam("device_id")).values(last_seq=bindparam("last_seq"))
-_SET_LAST_SEQ_CONFIG_APPLIED = _SET_LAST_SEQ.values(pending_config=None)
+# One round trip: raise the highest seq and read the pending Configure under the row lock the
+# update takes (a non-key update: FOR NO KEY UPDATE, see the module docstring).
+_RAISE_LAST_SEQ = (
+    update(Device)
+    .where(Device.id == bindparam("device_id"))
+    .values(last_seq=case((Device.last_seq < bindparam("seq"), bindparam("seq")), else_=Device.last_seq))
+    .returning(Device.last_seq, Device.pending_config)
+)
+_CLEAR_CONFIG = update(Device).where(Device.id == bindparam("device_id")).values(pending_config=None)
 _BATCH_VALUES: dict[str, Any] = {
     "device_id": bindparam("device_id"),
     "seq": bindparam("seq"),
@@ -145,19 +152,16 @@ def store_batch(conn: Connection, *, device_id: int, batch: DecodedBatch, now: d
         _log.info("batch repeated", device=batch.device_id, seq=batch.seq)
         return Ack(seq=row.last_seq, configure=pending_configure(row.pending_config))
     _insert_samples(conn, device_id=device_id, batch=batch)
-    # Read under the row lock (PostgreSQL; SQLite's write lock is held since the insert), so a
-    # Configure queued meanwhile is never cleared by a report naming an older one.
-    row = conn.execute(_STATE_LOCKED, {"device_id": device_id}).one()
-    last_seq = max(row.last_seq, batch.seq)
+    # The Configure is read under the row lock the update holds until commit (PostgreSQL; SQLite's
+    # write lock is held since the insert), so one queued meanwhile is never cleared by a report
+    # naming an older one.
+    row = conn.execute(_RAISE_LAST_SEQ, {"device_id": device_id, "seq": batch.seq}).one()
     configure = pending_configure(row.pending_config)
-    applied = batch.report is not None and configure is not None and batch.report.config_id == configure.config_id
-    if applied:
-        conn.execute(_SET_LAST_SEQ_CONFIG_APPLIED, {"device_id": device_id, "last_seq": last_seq})
+    if batch.report is not None and configure is not None and batch.report.config_id == configure.config_id:
+        conn.execute(_CLEAR_CONFIG, {"device_id": device_id})
         configure = None
-    elif last_seq != row.last_seq:
-        conn.execute(_SET_LAST_SEQ, {"device_id": device_id, "last_seq": last_seq})
     _log.info("batch stored", device=batch.device_id, seq=batch.seq, samples=batch.n)
-    return Ack(seq=last_seq, configure=configure)
+    return Ack(seq=row.last_seq, configure=configure)
 
 
 def _insert_samples(conn: Connection, *, device_id: int, batch: DecodedBatch) -> None:
