@@ -156,9 +156,7 @@ def score_refs(*, session: Session, statement: Statement, with_proofs: bool) -> 
     out = []
     for score_id, trip_id, score in used:
         proof = proofs.get(score_id)
-        out.append(
-            UsedScore(score_id=score_id, trip_id=trip_id, score=score, proof=None if proof is None else proof.to_json())
-        )
+        out.append(UsedScore(score_id=score_id, trip_id=trip_id, score=score, proof=proof))
     return out
 
 

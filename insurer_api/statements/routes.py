@@ -17,6 +17,7 @@ from insurer_api.payments import (
     idempotent,
     request_fingerprint,
 )
+from insurer_api.responses import model_response
 from insurer_api.schemas import MAX_ID
 from insurer_api.statements._charging import ChargeOutcome, StatementCharger, request_charge
 from insurer_api.statements._crud import (
@@ -170,9 +171,9 @@ def get_statements(
     dependencies=[_READERS],
     summary="One statement with the scores it used and their proofs",
 )
-def get_one_statement(statement_id: ObjectId, user: CurrentUser, session: SessionDep) -> StatementPublic:
+def get_one_statement(statement_id: ObjectId, user: CurrentUser, session: SessionDep) -> Response:
     statement = get_statement(session=session, viewer=user, statement_id=statement_id)
-    return statement_public(session=session, statement=statement)
+    return model_response(statement_public(session=session, statement=statement))
 
 
 @router.get(

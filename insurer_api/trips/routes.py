@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Response
 
 from insurer_api.deps import CurrentUser, ObjectId, SessionDep, require_role
 from insurer_api.pagination import PageDep, respond
+from insurer_api.responses import model_response
 from insurer_api.schemas import MAX_ID
 from insurer_api.trips._crud import get_score, get_track, get_trip, list_scores, list_trips
 from insurer_api.trips._schemas import ScorePublic, TrackPublic, TripDetail, TripPublic
@@ -58,5 +59,5 @@ def get_trip_scores(
 
 
 @router.get("/scores/{score_id}", response_model=ScorePublic, summary="One trip score with its reasons")
-def get_one_score(score_id: ObjectId, user: CurrentUser, session: SessionDep) -> ScorePublic:
-    return ScorePublic.model_validate(get_score(session=session, viewer=user, score_id=score_id))
+def get_one_score(score_id: ObjectId, user: CurrentUser, session: SessionDep) -> Response:
+    return model_response(ScorePublic.model_validate(get_score(session=session, viewer=user, score_id=score_id)))

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Commitment, EpochState, ScoreEpoch, make_engine, make_session_factory, session_scope
+from models import AnchorAttempt, Commitment, EpochState, ScoreEpoch, make_engine, make_session_factory, session_scope
 from protocol import EncodeError, Proof, RecordType, verify_inclusion
 from scoring_service.anchoring import (
     CommitmentConflict,
@@ -121,4 +121,38 @@ def test_an_altered_record_is_refused_when_building_its_proof(sessions: sessionm
         assert verify_inclusion(untouched).leaf_index == 0
         batch = build_proofs(session, record_type=RecordType.TRIP_SCORE, record_ids=[1, 2, 5, 99])
         assert sorted(batch) == [1, 2, 5]  # 99 is not committed
-        assert batch[2].to_json() == build_proof(session, record_type=RecordType.TRIP_SCORE, record_id=2).to_json()
+
+
+TX, CONTRACT = "0x" + "11" * 32, "0x" + "22" * 20
+
+
+def test_bulk_proof_documents_equal_single_proofs_pending_closed_and_anchored(sessions: sessionmaker[Session]) -> None:
+    _commit_scores(sessions, range(1, 4))
+    with session_scope(sessions) as session:
+        close_due_epoch(session, policy=EpochPolicy(max_leaves=3), now=T0)
+    _commit_scores(sessions, range(4, 5))  # committed, in no epoch yet
+    with session_scope(sessions) as session:
+        single = {i: build_proof(session, record_type=RecordType.TRIP_SCORE, record_id=i).to_json() for i in (1, 4)}
+        assert build_proofs(session, record_type=RecordType.TRIP_SCORE, record_ids=[1, 4]) == single
+        assert single[4]["state"] == "pending" and single[1]["state"] == "pending" and single[1]["epoch"] == 0
+        session.add(
+            AnchorAttempt(
+                epoch=0,
+                tx_hash="0x" + "11" * 32,
+                tx_raw=b"tx",
+                valid_until_block=9,
+                network_magic=42,
+                contract_hash="0x" + "22" * 20,
+            )
+        )
+        epoch = session.scalars(select(ScoreEpoch).where(ScoreEpoch.epoch == 0)).one()
+        epoch.state, epoch.tx_hash, epoch.block = EpochState.CONFIRMED, TX, 7
+    with session_scope(sessions) as session:
+        anchored = build_proof(session, record_type=RecordType.TRIP_SCORE, record_id=2).to_json()
+        assert anchored["anchor"] == {
+            "network_magic": 42,
+            "contract": "0x" + "22" * 20,
+            "tx": "0x" + "11" * 32,
+            "block": 7,
+        }
+        assert build_proofs(session, record_type=RecordType.TRIP_SCORE, record_ids=[2]) == {2: anchored}
