@@ -33,6 +33,7 @@ from neot.settings import Settings, get_settings
 from scoring_service.api_deps import install_database
 from scoring_service.app import ROUTERS as SCORING_ROUTERS
 from scoring_service.devices import install_trouble_code_handler
+from scoring_service.stream import batch_stream
 
 __all__ = ["ROUTERS", "create_app"]
 
@@ -95,9 +96,10 @@ def create_app(
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Keep the revocation list fresh while the app serves (first read before the first request)."""
+    """Keep the revocation list fresh while the app serves (first read before the first request),
+    and hold the batch stream when `NEOT_STREAM_URL` names one."""
     settings: Settings = app.state.settings
-    async with anyio.create_task_group() as tasks:
+    async with batch_stream(app, settings), anyio.create_task_group() as tasks:
         await anyio.to_thread.run_sync(_first_read, app)
         tasks.start_soon(
             lambda: poll_revocations(

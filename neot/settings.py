@@ -62,6 +62,12 @@ class Settings(LogSettings):
         default=SecretStr(DEFAULT_SECRET_KEY), description="HMAC key signing API access tokens (JWT)"
     )
     access_token_ttl_s: int = Field(default=3600, gt=0, le=7 * 24 * 3600)
+    stream_url: str = Field(
+        default="", description="nats://host:4222 puts verified batches on a NATS JetStream stream; empty: in-process"
+    )
+    stream_name: str = Field(default="NEOT_BATCHES", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    stream_subjects: str = Field(default="neot.batches", pattern=r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
+    stream_shards: int = Field(default=16, ge=1, le=1024, description="Device shards: one subject and consumer each")
     sample_retention_days: float = Field(
         default=90, ge=0, description="Days raw samples are kept after their month is billed, then deleted"
     )

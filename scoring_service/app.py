@@ -15,6 +15,7 @@ from scoring_service.api_deps import install_database
 from scoring_service.devices import router as devices_router
 from scoring_service.ingest import IngestLimits
 from scoring_service.ingest import router as ingest_router
+from scoring_service.stream import batch_stream
 
 __all__ = ["ROUTERS", "create_app"]
 
@@ -31,6 +32,7 @@ def create_app(
         title="NEOT scoring service",
         version=__version__,
         description="The device edge: verified ingestion of signed telemetry batches and trouble-code reports.",
+        lifespan=lambda app: batch_stream(app, settings),
     )
     app.state.settings = settings
     install_database(app, engine if engine is not None else make_engine(settings.database_url))

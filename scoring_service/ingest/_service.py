@@ -42,9 +42,9 @@ from scoring_service.ingest._errors import (
     MalformedBatchError,
     StorageBusyError,
 )
-from scoring_service.ingest._store import PartitionCache, batch_months, store_batch
+from scoring_service.ingest._store import PartitionCache, batch_months, store_batch, stream_ack
 
-__all__ = ["IngestLimits", "accept_batch", "decode_body"]
+__all__ = ["IngestLimits", "VerifiedBatch", "accept_batch", "decode_body", "verify_batch"]
 
 _log = structlog.get_logger(__name__)
 
@@ -111,6 +111,49 @@ def accept_batch(
         raise StorageBusyError("the database is busy; retry shortly") from exc
 
 
+@dataclass(frozen=True, slots=True)
+class VerifiedBatch:
+    """A batch checked and authenticated for the stream: what to append, and the Ack to answer
+    once the stream holds it (at once when `stored`: it is in the database already)."""
+
+    batch: DecodedBatch
+    device_id: int
+    ack: Ack
+    stored: bool
+
+
+def verify_batch(
+    factory: sessionmaker[Session], body: bytes, *, limits: IngestLimits, now: datetime | None = None
+) -> VerifiedBatch:
+    """Everything `accept_batch` checks, without storing: for appending to the batch stream.
+
+    Raises what `accept_batch` raises.
+    """
+    batch = decode_body(body)
+    _check_plausible(batch, now or datetime.now(UTC), limits)
+    try:
+        with factory() as session:
+            conn = session.connection()
+            device = authenticate_device(conn, _signature(batch))
+            ack, stored = stream_ack(conn, device_id=device.id, batch=batch)
+    except OperationalError as exc:
+        _log.warning("database unavailable for ingestion", error=type(exc.orig).__name__)
+        raise StorageBusyError("the database is busy; retry shortly") from exc
+    return VerifiedBatch(batch=batch, device_id=device.id, ack=ack, stored=stored)
+
+
+def _signature(batch: DecodedBatch) -> DeviceSignature:
+    return DeviceSignature(
+        address=batch.device_id,
+        message=batch.canonical,
+        signature=batch.signature,
+        public_key=batch.public_key,
+        address_field="batch.device",
+        signature_field="sig",
+        key_field="batch.pub",
+    )
+
+
 # The month partitions this process knows exist (PostgreSQL).
 _PARTITIONS = PartitionCache()
 
@@ -128,16 +171,7 @@ def _accept(factory: sessionmaker[Session], batch: DecodedBatch, now: datetime) 
 def _accept_once(factory: sessionmaker[Session], batch: DecodedBatch, now: datetime, months: list[date]) -> Ack:
     with factory() as session:
         conn = session.connection()
-        signed = DeviceSignature(
-            address=batch.device_id,
-            message=batch.canonical,
-            signature=batch.signature,
-            public_key=batch.public_key,
-            address_field="batch.device",
-            signature_field="sig",
-            key_field="batch.pub",
-        )
-        device = authenticate_device(conn, signed)
+        device = authenticate_device(conn, _signature(batch))
         if _PARTITIONS.missing(conn.engine, months):
             # hand this connection back before the DDL takes one: a request never holds two
             session.rollback()

@@ -33,7 +33,7 @@ from protocol import FIELDS, Ack, Configure, signal_from_json
 from scoring_service.ingest._decode import COLUMNS, DecodedBatch
 from scoring_service.ingest._errors import SeqConflictError
 
-__all__ = ["PartitionCache", "batch_months", "pending_configure", "store_batch"]
+__all__ = ["PartitionCache", "batch_months", "pending_configure", "store_batch", "stream_ack"]
 
 _log = structlog.get_logger(__name__)
 
@@ -162,6 +162,22 @@ def store_batch(conn: Connection, *, device_id: int, batch: DecodedBatch, now: d
         configure = None
     _log.info("batch stored", device=batch.device_id, seq=batch.seq, samples=batch.n)
     return Ack(seq=row.last_seq, configure=configure)
+
+
+def stream_ack(conn: Connection, *, device_id: int, batch: DecodedBatch) -> tuple[Ack, bool]:
+    """For a batch going to the stream instead of the database: the Ack to answer once the stream
+    holds it, and whether it is stored already (then nothing needs appending).
+
+    Raises `SeqConflictError` if the seq is stored with other content, as the in-process path does.
+    """
+    stored = conn.execute(_STORED_DIGEST, {"device_id": device_id, "seq": batch.seq}).scalar_one_or_none()
+    if stored is not None and stored != batch.digest:
+        raise SeqConflictError(
+            f"seq {batch.seq} is stored already with other content; a seq is never reused", field="batch.seq"
+        )
+    row = conn.execute(_STATE, {"device_id": device_id}).one()
+    seq = row.last_seq if stored is not None else max(row.last_seq, batch.seq)
+    return Ack(seq=seq, configure=pending_configure(row.pending_config)), stored is not None
 
 
 def _insert_samples(conn: Connection, *, device_id: int, batch: DecodedBatch) -> None:

@@ -1,0 +1,116 @@
+"""A score worker's side: store the batches of the shards it owns, then acknowledge them.
+
+Each owned shard has a durable pull consumer. A message is acknowledged only after the
+transaction that stored its batch committed; a worker killed before that leaves it unacknowledged
+and JetStream delivers it again after `ack_wait_s` (to this worker restarted, or to whichever
+now owns the shard), where storing is idempotent by (device, seq).
+"""
+
+import asyncio
+from datetime import UTC, datetime
+
+import anyio
+import structlog
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from sqlalchemy.orm import Session, sessionmaker
+
+from scoring_service.ingest import DecodedBatch, IngestError, PartitionCache, batch_months, decode_batch, store_batch
+from scoring_service.stream._config import StreamConfig, connect, ensure_stream
+
+__all__ = ["StreamStorer", "store_message"]
+
+_log = structlog.get_logger(__name__)
+_PARTITIONS = PartitionCache()
+
+
+def store_message(sessions: sessionmaker[Session], *, device_id: int, body: bytes) -> DecodedBatch:
+    """Store the batch of one stream message (verified at ingestion) unless it is stored; commits."""
+    batch = decode_batch(body)
+    months = batch_months(batch)
+    with sessions() as session:
+        engine = session.get_bind()
+        if _PARTITIONS.missing(engine, months):  # type: ignore[arg-type]
+            _PARTITIONS.prepare(engine, months)  # type: ignore[arg-type]
+        store_batch(session.connection(), device_id=device_id, batch=batch, now=datetime.now(UTC))
+        session.commit()
+    return batch
+
+
+class StreamStorer:
+    """Stores what the owned shards' consumers deliver; `drain` once, or `run` until stopped."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], config: StreamConfig, *, shards: list[int], fetch: int = 32
+    ) -> None:
+        self._sessions = sessions
+        self._config = config
+        self._shards = shards
+        self._fetch = fetch
+        self._client: Client | None = None
+        self._subs: list[JetStreamContext.PullSubscription] = []
+        self.stored = 0  # batches this storer handled (stored now or found stored)
+
+    async def start(self) -> None:
+        self._client, js = await connect(self._config)
+        await ensure_stream(js, self._config)
+        for shard in self._shards:
+            consumer = ConsumerConfig(
+                durable_name=self._config.durable(shard),
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_wait=self._config.ack_wait_s,
+                max_ack_pending=4 * self._fetch,
+                filter_subject=self._config.subject(shard),
+            )
+            self._subs.append(
+                await js.pull_subscribe(
+                    self._config.subject(shard),
+                    durable=self._config.durable(shard),
+                    stream=self._config.name,
+                    config=consumer,
+                )
+            )
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client, self._subs = None, []
+
+    async def drain(self, *, wait_s: float = 0.2) -> int:
+        """Fetch and store what each owned shard has now; the batches handled."""
+        handled = 0
+        for sub in self._subs:
+            try:
+                messages = await sub.fetch(self._fetch, timeout=wait_s)
+            except (NatsTimeoutError, TimeoutError):
+                continue
+            for msg in messages:
+                handled += await self._handle(msg)
+        self.stored += handled
+        return handled
+
+    async def _handle(self, msg: Msg) -> int:
+        device_id = int((msg.headers or {}).get("Neot-Device-Id", "0"))
+        try:
+            await anyio.to_thread.run_sync(lambda: store_message(self._sessions, device_id=device_id, body=msg.data))
+        except IngestError as exc:  # a seq reused with other content: it will never store
+            _log.error("stream batch refused; dropped", device_id=device_id, error=exc.message)
+            await msg.term()
+            return 0
+        await msg.ack()
+        return 1
+
+    async def run(self, stop: asyncio.Event, *, idle_s: float = 0.5) -> None:
+        """Drain until `stop` is set; NATS errors are logged and retried."""
+        while not stop.is_set():
+            try:
+                if await self.drain() == 0:
+                    await asyncio.sleep(idle_s)
+            except NatsError as exc:
+                _log.warning("batch stream unavailable", error=type(exc).__name__)
+                await asyncio.sleep(idle_s)
