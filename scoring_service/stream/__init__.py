@@ -13,7 +13,7 @@ Without `NEOT_STREAM_URL` everything runs in-process, as the HTTP path stores ba
 from scoring_service.stream._app import batch_stream
 from scoring_service.stream._config import StreamConfig, StreamUnavailable, connect, ensure_stream, shards_owned
 from scoring_service.stream._publisher import BatchPublisher
-from scoring_service.stream._storer import StreamStorer, store_message
+from scoring_service.stream._storer import StreamStorer, store_message, store_messages
 
 __all__ = [
     "BatchPublisher",
@@ -25,4 +25,5 @@ __all__ = [
     "ensure_stream",
     "shards_owned",
     "store_message",
+    "store_messages",
 ]

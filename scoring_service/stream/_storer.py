@@ -1,9 +1,10 @@
 """A score worker's side: store the batches of the shards it owns, then acknowledge them.
 
-Each owned shard has a durable pull consumer. A message is acknowledged only after the
-transaction that stored its batch committed; a worker killed before that leaves it unacknowledged
-and JetStream delivers it again after `ack_wait_s` (to this worker restarted, or to whichever
-now owns the shard), where storing is idempotent by (device, seq).
+Each owned shard has a durable pull consumer. A fetch of messages is stored in one transaction,
+and each message is acknowledged only after that transaction committed; a worker killed before
+that leaves them unacknowledged and JetStream delivers them again after `ack_wait_s` (to this
+worker restarted, or to whichever now owns the shard), where storing is idempotent by
+(device, seq).
 """
 
 import asyncio
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from scoring_service.ingest import DecodedBatch, IngestError, PartitionCache, batch_months, decode_batch, store_batch
 from scoring_service.stream._config import StreamConfig, connect, ensure_stream
 
-__all__ = ["StreamStorer", "store_message"]
+__all__ = ["StreamStorer", "store_message", "store_messages"]
 
 _log = structlog.get_logger(__name__)
 _PARTITIONS = PartitionCache()
@@ -30,15 +31,23 @@ _PARTITIONS = PartitionCache()
 
 def store_message(sessions: sessionmaker[Session], *, device_id: int, body: bytes) -> DecodedBatch:
     """Store the batch of one stream message (verified at ingestion) unless it is stored; commits."""
-    batch = decode_batch(body)
-    months = batch_months(batch)
+    return store_messages(sessions, [(device_id, body)])[0]
+
+
+def store_messages(sessions: sessionmaker[Session], messages: list[tuple[int, bytes]]) -> list[DecodedBatch]:
+    """Store the batches of `messages` ((device id, body) each) in one transaction: one commit
+    for a whole fetch. Raises `IngestError` (nothing stored) if any is refused."""
+    batches = [decode_batch(body) for _, body in messages]
+    months = sorted({month for batch in batches for month in batch_months(batch)})
     with sessions() as session:
         engine = session.get_bind()
         if _PARTITIONS.missing(engine, months):  # type: ignore[arg-type]
             _PARTITIONS.prepare(engine, months)  # type: ignore[arg-type]
-        store_batch(session.connection(), device_id=device_id, batch=batch, now=datetime.now(UTC))
+        conn, now = session.connection(), datetime.now(UTC)
+        for (device_id, _), batch in zip(messages, batches, strict=True):
+            store_batch(conn, device_id=device_id, batch=batch, now=now)
         session.commit()
-    return batch
+    return batches
 
 
 class StreamStorer:
@@ -82,24 +91,40 @@ class StreamStorer:
             self._client, self._subs = None, []
 
     async def drain(self, *, wait_s: float = 0.2) -> int:
-        """Fetch and store what each owned shard has now; the batches handled."""
+        """Fetch and store what the owned shards have now (fetched together, so empty shards wait
+        at once, not in turn); the batches handled."""
+        fetched = await asyncio.gather(*(self._fetch_one(sub, wait_s) for sub in self._subs))
         handled = 0
-        for sub in self._subs:
-            try:
-                messages = await sub.fetch(self._fetch, timeout=wait_s)
-            except (NatsTimeoutError, TimeoutError):
-                continue
-            for msg in messages:
-                handled += await self._handle(msg)
+        for messages in fetched:
+            if messages:
+                handled += await self._handle(messages)
         self.stored += handled
         return handled
 
-    async def _handle(self, msg: Msg) -> int:
-        device_id = int((msg.headers or {}).get("Neot-Device-Id", "0"))
+    async def _fetch_one(self, sub: JetStreamContext.PullSubscription, wait_s: float) -> list[Msg]:
         try:
-            await anyio.to_thread.run_sync(lambda: store_message(self._sessions, device_id=device_id, body=msg.data))
+            return await sub.fetch(self._fetch, timeout=wait_s)
+        except (NatsTimeoutError, TimeoutError):
+            return []
+
+    async def _handle(self, messages: list[Msg]) -> int:
+        """Store a fetch in one transaction and acknowledge it; if one is refused, one at a time."""
+        items = [(int((msg.headers or {}).get("Neot-Device-Id", "0")), msg.data) for msg in messages]
+        try:
+            await anyio.to_thread.run_sync(lambda: store_messages(self._sessions, items))
+        except IngestError:
+            if len(messages) == 1:
+                raise
+            return sum([await self._one(msg, item) for msg, item in zip(messages, items, strict=True)])
+        for msg in messages:
+            await msg.ack()
+        return len(messages)
+
+    async def _one(self, msg: Msg, item: tuple[int, bytes]) -> int:
+        try:
+            await anyio.to_thread.run_sync(lambda: store_messages(self._sessions, [item]))
         except IngestError as exc:  # a seq reused with other content: it will never store
-            _log.error("stream batch refused; dropped", device_id=device_id, error=exc.message)
+            _log.error("stream batch refused; dropped", device_id=item[0], error=exc.message)
             await msg.term()
             return 0
         await msg.ack()
