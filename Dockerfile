@@ -12,6 +12,8 @@ COPY insurer_api ./insurer_api
 COPY vehicle_agent ./vehicle_agent
 COPY demo ./demo
 RUN pip install --no-cache-dir '.[server,agent]'
+# Owned by the service user, so a named volume mounted here starts writable for it.
+RUN mkdir -p /data && chown nobody:nogroup /data
 ENV NEOT_DATA_DIR=/data
 USER nobody
 EXPOSE 8000

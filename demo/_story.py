@@ -411,8 +411,8 @@ class Story:
 
     # --- 5. scores, epochs, statements, premiums --------------------------------------------
     def score_and_bill(self, period: str) -> None:
-        with self.console.status("segmenting trips and scoring them (neot score-devices)…"):
-            self.run_neot("score-devices", "--settle-s", "60")
+        with self.console.status("segmenting trips and scoring them (neot score-worker --once)…"):
+            self.run_neot("score-worker", "--once", "--settle-s", "60")
         for car in self.cars:
             statement = self.api.call(
                 "insurer", "POST", f"/v1/policies/{car.policy_id}/statements", json={"period": period}, idempotent=True

@@ -10,10 +10,10 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from chain import DEPLOYMENT_FILE
-from insurer_api._health import router as health_router
 from insurer_api.auth import RevocationList, poll_revocations
 from insurer_api.auth.routes import router as auth_router
 from insurer_api.dashboard import mount_dashboard
+from insurer_api.devices import router as devices_router
 from insurer_api.epochs import router as epochs_router
 from insurer_api.errors import install_exception_handlers
 from insurer_api.parties.routes import router as parties_router
@@ -37,12 +37,13 @@ from scoring_service.stream import batch_stream
 
 __all__ = ["ROUTERS", "create_app"]
 
-# Every router the insurer API serves, in the order they appear in the OpenAPI document.
+# Every router the insurer API serves, in the order they appear in the OpenAPI document; the scoring
+# service's (device edge, `/health`, `/metrics`) follow.
 ROUTERS: tuple[APIRouter, ...] = (
-    health_router,
     auth_router,
     parties_router,
     vehicles_router,
+    devices_router,
     policies_router,
     trips_router,
     statements_router,

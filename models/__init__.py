@@ -28,7 +28,17 @@ from models._partitions import (
 from models._policies import EpochState, Policy, PolicyStatus, ScoreEpoch
 from models._session import make_engine, make_session_factory, session_scope
 from models._statements import Product, Statement, StatementScore
-from models._telemetry import EventKind, Sample, Trip, TripEvent, TripScore, TroubleCodeReport, UploadBatch
+from models._telemetry import (
+    DeviceStatusReport,
+    DirtyDevice,
+    EventKind,
+    Sample,
+    Trip,
+    TripEvent,
+    TripScore,
+    TroubleCodeReport,
+    UploadBatch,
+)
 
 __all__ = [
     "AnchorAttempt",
@@ -37,6 +47,8 @@ __all__ = [
     "Commitment",
     "CredentialRevocation",
     "Device",
+    "DeviceStatusReport",
+    "DirtyDevice",
     "Driver",
     "EpochState",
     "EventKind",

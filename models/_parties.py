@@ -53,7 +53,13 @@ class Vehicle(Base):
 
 
 class Device(Base):
-    """An in-car sensor node. Its id is the NEO N3 address of its secp256r1 public key."""
+    """An in-car sensor node. Its id is the NEO N3 address of its secp256r1 public key.
+
+    Ingestion keeps the `last_*` columns current (one row update per batch it stores), so device
+    health is read without touching the samples: when the device was last heard from, and the
+    time and speed of its newest sample (a car moving at its last sample that then falls silent
+    is flagged). `pending_config` and `status_query_at` are the Signals waiting for its next upload.
+    """
 
     __tablename__ = "devices"
 
@@ -63,6 +69,15 @@ class Device(Base):
     public_key: Mapped[bytes] = mapped_column(LargeBinary(33), unique=True)
     last_seq: Mapped[int] = mapped_column(default=0)
     pending_config: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    #: when a StatusQuery was queued; cleared by the next StatusReport
+    status_query_at: Mapped[datetime | None]
+    #: when the newest stored batch arrived
+    last_seen_at: Mapped[datetime | None]
+    last_sample_ns: Mapped[int | None]
+    #: speed of the newest sample (OBD-II, else GPS); None when it had neither
+    last_speed_kmh: Mapped[float | None]
+    #: the agent version named by the newest batch
+    agent_version: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     vehicle: Mapped[Vehicle] = relationship(back_populates="devices")

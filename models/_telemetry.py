@@ -9,7 +9,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models._base import Base, str_enum, utcnow
 
-__all__ = ["EventKind", "Sample", "Trip", "TripEvent", "TripScore", "TroubleCodeReport", "UploadBatch"]
+__all__ = [
+    "DeviceStatusReport",
+    "DirtyDevice",
+    "EventKind",
+    "Sample",
+    "Trip",
+    "TripEvent",
+    "TripScore",
+    "TroubleCodeReport",
+    "UploadBatch",
+]
 
 
 class UploadBatch(Base):
@@ -60,6 +70,45 @@ class Sample(Base):
     coolant_c: Mapped[float | None]
     fuel_pct: Mapped[float | None]
     maf_gs: Mapped[float | None]
+
+
+class DirtyDevice(Base):
+    """A device with samples the score worker has not looked at yet: the work queue of scoring.
+
+    Ingestion upserts the row in the transaction that stores a batch (bumping `generation`, and
+    making it due now); the worker scores the device and then deletes the row, or, while a trip is
+    still open, moves `due_ns` to when it would count as ended, in both cases only if
+    `generation` is still the one it read, so data that arrived meanwhile is never forgotten.
+    """
+
+    __tablename__ = "dirty_devices"
+
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), primary_key=True, autoincrement=False)
+    generation: Mapped[int]
+    due_ns: Mapped[int] = mapped_column(index=True)
+
+
+class DeviceStatusReport(Base):
+    """A StatusReport a device signed into a batch: its configuration, buffer and adapters' health.
+
+    `report` keeps the signal exactly as sent, so fields a newer agent adds survive; the columns
+    beside it are the fields device health shows.
+    """
+
+    __tablename__ = "device_status_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), index=True)
+    batch_seq: Mapped[int]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    agent_version: Mapped[str] = mapped_column(String(32))
+    config_id: Mapped[int | None]
+    sample_rate_hz: Mapped[int]
+    buffered_samples: Mapped[int]
+    dropped_samples: Mapped[int]
+    last_ack_seq: Mapped[int | None]
+    adapters: Mapped[dict[str, str]] = mapped_column(JSON)
+    report: Mapped[dict[str, object]] = mapped_column(JSON)
 
 
 class TroubleCodeReport(Base):

@@ -1,6 +1,7 @@
 """NEOT wire protocol, shared by the in-car agent and the server: samples, signed batches,
-signals, the canonical JSON encoding and device identity. Imports nothing of ours and nothing
-heavier than `cryptography`, so the agent and an independent verifier can use it alone.
+signals, the canonical JSON encoding, device identity, recorded trip files and time stamps.
+Imports nothing of ours and nothing heavier than `cryptography`, so the agent and an independent
+verifier can use it alone.
 """
 
 from protocol._batch import (
@@ -23,6 +24,7 @@ from protocol._errors import (
     OversizeError,
     ProtocolError,
     SignatureError,
+    TripFileError,
     UnsupportedVersionError,
 )
 from protocol._keys import DeviceKey, neo_address, verify_signature
@@ -66,6 +68,16 @@ from protocol._signals import (
     signal_from_json,
     signal_to_json,
 )
+from protocol._time import UNIX_EPOCH, datetime_from_ns, ns_from_datetime
+from protocol._tripfile import (
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    TRIP_CSV_COLUMNS,
+    TripCsvWriter,
+    read_trip_csv,
+    read_trip_file,
+    read_trip_gpx,
+)
 from protocol._trouble import TROUBLE_CODES_PATH, sign_trouble_codes, trouble_codes_message
 
 __all__ = [
@@ -75,9 +87,13 @@ __all__ = [
     "MAX_BODY_BYTES",
     "MAX_PIDS",
     "MAX_WIRE_INT",
+    "OPTIONAL_COLUMNS",
     "PROOF_VERSION",
+    "REQUIRED_COLUMNS",
     "SALT_BYTES",
+    "TRIP_CSV_COLUMNS",
     "TROUBLE_CODES_PATH",
+    "UNIX_EPOCH",
     "WIRE_VERSION",
     "Ack",
     "Anchor",
@@ -105,11 +121,14 @@ __all__ = [
     "SignedBatch",
     "StatusQuery",
     "StatusReport",
+    "TripCsvWriter",
+    "TripFileError",
     "TxView",
     "UnsupportedVersionError",
     "VerificationError",
     "audit_path_length",
     "canonical_json",
+    "datetime_from_ns",
     "decode_signal",
     "decode_signed_batch",
     "encode_signal",
@@ -118,8 +137,12 @@ __all__ = [
     "neo_address",
     "new_salt",
     "node_hash",
+    "ns_from_datetime",
     "parse_json",
     "quantise",
+    "read_trip_csv",
+    "read_trip_file",
+    "read_trip_gpx",
     "record_leaf",
     "root_from_audit_path",
     "sign_batch",

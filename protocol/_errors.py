@@ -5,6 +5,7 @@ ProtocolError                 anything this package refuses
 ├── KeyFormatError            a device key or public key that cannot be loaded
 ├── MerkleError               an impossible tree or audit path (empty tree, index outside it)
 ├── VerificationError         a proof that does not check out; `.reason` names the part at fault
+├── TripFileError             a recorded trip file (CSV, GPX) that cannot be read; names file and line
 └── DecodeError               bytes from the wire that must be rejected (a 4xx on the server)
     ├── OversizeError         over a size limit, before or after decompression
     ├── MalformedError        not the documented structure (bad JSON, wrong types, bad columns)
@@ -23,6 +24,7 @@ __all__ = [
     "OversizeError",
     "ProtocolError",
     "SignatureError",
+    "TripFileError",
     "UnsupportedVersionError",
 ]
 
@@ -37,6 +39,10 @@ class EncodeError(ProtocolError, ValueError):
 
 class KeyFormatError(ProtocolError, ValueError):
     """A private or public key in an unexpected format."""
+
+
+class TripFileError(ProtocolError, ValueError):
+    """A recorded trip file is unreadable or malformed; the message says where and what."""
 
 
 class DecodeError(ProtocolError, ValueError):

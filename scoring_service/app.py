@@ -15,12 +15,13 @@ from scoring_service.api_deps import install_database
 from scoring_service.devices import router as devices_router
 from scoring_service.ingest import IngestLimits
 from scoring_service.ingest import router as ingest_router
+from scoring_service.monitoring import router as monitoring_router
 from scoring_service.stream import batch_stream
 
 __all__ = ["ROUTERS", "create_app"]
 
 # Every router the scoring service serves, in the order they appear in the OpenAPI document.
-ROUTERS: tuple[APIRouter, ...] = (ingest_router, devices_router)
+ROUTERS: tuple[APIRouter, ...] = (monitoring_router, ingest_router, devices_router)
 
 
 def create_app(

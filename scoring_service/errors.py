@@ -1,13 +1,13 @@
-"""Errors of the scoring side (trips, events, scores, risk model). Ingestion has its own.
+"""Errors of the scoring side (trips, events, scores, risk model). Ingestion has its own, trip
+files are `protocol.TripFileError`.
 
 ScoringError
 ├── ProductError        a product definition is missing or invalid
 ├── SpeedLimitError     the speed-limit data cannot be read or built
-├── TripFileError       a recorded trip file cannot be read (bad header, row, time)
 └── RiskModelError      a claims table, feature table or saved model is unusable
 """
 
-__all__ = ["ProductError", "RiskModelError", "ScoringError", "SpeedLimitError", "TripFileError"]
+__all__ = ["ProductError", "RiskModelError", "ScoringError", "SpeedLimitError"]
 
 
 class ScoringError(Exception):
@@ -20,10 +20,6 @@ class ProductError(ScoringError):
 
 class SpeedLimitError(ScoringError):
     """Speed-limit data is missing or malformed."""
-
-
-class TripFileError(ScoringError):
-    """A recorded trip file is malformed; the message names the line and field."""
 
 
 class RiskModelError(ScoringError):

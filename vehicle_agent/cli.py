@@ -4,7 +4,6 @@ Adapter tooling (`neot agent record`) registers on `agent_app` too."""
 
 import json
 import signal
-from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
@@ -14,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
+from protocol import datetime_from_ns
 from vehicle_agent._errors import AgentUsageError
 from vehicle_agent.adapters.cli import record
 
@@ -109,7 +109,7 @@ def run(
 
 
 def _when(ns: int | None) -> str:
-    return "never" if ns is None else datetime.fromtimestamp(ns / 1e9, UTC).isoformat(timespec="seconds")
+    return "never" if ns is None else datetime_from_ns(ns).isoformat(timespec="seconds")
 
 
 @agent_app.command()

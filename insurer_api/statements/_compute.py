@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Device, Policy, Trip, TripEvent, TripScore
-from protocol import RecordType, canonical_json
+from protocol import RecordType, canonical_json, ns_from_datetime
 from scoring_service.products import Product as Definition
 from scoring_service.risk import Premium, RiskModel, features_from_totals, price_driver
 from scoring_service.scoring import TripTotals, score_totals
@@ -64,7 +64,7 @@ def _instant(day: date) -> datetime:
 
 
 def _ns(day: date) -> int:
-    return int(_instant(day).timestamp()) * 10**9
+    return ns_from_datetime(_instant(day))
 
 
 def compute_statement(

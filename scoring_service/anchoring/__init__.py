@@ -6,7 +6,7 @@ NEO client, which need the chain SDK, are in `scoring_service.anchoring.service`
 """
 
 from scoring_service.anchoring._commit import commit_record
-from scoring_service.anchoring._epochs import EpochPolicy, close_due_epoch, open_epoch
+from scoring_service.anchoring._epochs import EpochPolicy, close_due_epoch, oldest_unanchored, open_epoch
 from scoring_service.anchoring._errors import (
     AnchorConflict,
     AnchoringError,
@@ -29,6 +29,7 @@ __all__ = [
     "build_proofs",
     "close_due_epoch",
     "commit_record",
+    "oldest_unanchored",
     "open_epoch",
     "split_audit_path",
 ]

@@ -33,8 +33,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import AnchorAttempt, EpochState, ScoreEpoch, session_scope, utcnow
 from protocol import AnchoredEvent
 from scoring_service.anchoring._chain import AnchorChain
-from scoring_service.anchoring._epochs import EpochPolicy, close_due_epoch
+from scoring_service.anchoring._epochs import EpochPolicy, close_due_epoch, oldest_unanchored
 from scoring_service.anchoring._errors import AnchorConflict, ChainUnavailable, EpochIntegrityError
+from scoring_service.monitoring import CHAIN_ERRORS, EPOCH_LAG, EPOCHS_ANCHORED, Heartbeat
 
 __all__ = ["Anchorer", "Progress"]
 
@@ -158,19 +159,39 @@ class Anchorer:
         _log.info("anchor.confirmed", epoch=epoch, tx=tx_hash, block=outcome.block, gas_paid=outcome.gas_paid)
         return Progress.CONFIRMED
 
-    async def run(self, *, poll_s: float = 1.0, stop: asyncio.Event | None = None) -> None:
-        """Step until `stop` is set. A node that is down is retried with backoff (up to a minute);
-        `AnchorConflict` ends the loop: it needs an operator."""
+    def lag_s(self) -> float:
+        """Seconds since the oldest record not yet in a confirmed anchor was committed (0: none)."""
+        with session_scope(self._sessions) as session:
+            oldest = oldest_unanchored(session)
+        return 0.0 if oldest is None else max(0.0, (self._clock() - oldest).total_seconds())
+
+    async def run(
+        self, *, poll_s: float = 1.0, stop: asyncio.Event | None = None, heartbeat: Heartbeat | None = None
+    ) -> None:
+        """Step until `stop` is set, beating `heartbeat` and updating the metrics after each step.
+        A node that is down is retried with backoff (up to a minute); `AnchorConflict` ends the
+        loop: it needs an operator."""
         stop = stop or asyncio.Event()
         backoff_s = poll_s
         while not stop.is_set():
             try:
                 progress = await self.step()
             except ChainUnavailable as exc:
+                CHAIN_ERRORS.inc()
                 _log.warning("chain.unavailable", error=str(exc), retry_in_s=backoff_s)
                 progress, backoff_s = Progress.IDLE, min(backoff_s * 2, 60.0)
+                detail = f"chain unavailable: {exc}"
+            except AnchorConflict:
+                CHAIN_ERRORS.inc()
+                raise
             else:
                 backoff_s = poll_s
+                detail = str(progress)
+                if progress is Progress.CONFIRMED:
+                    EPOCHS_ANCHORED.inc()
+            EPOCH_LAG.set(self.lag_s())
+            if heartbeat is not None:
+                heartbeat.beat(detail)
             if progress in (Progress.IDLE, Progress.WAITING):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=backoff_s)

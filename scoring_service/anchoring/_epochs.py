@@ -1,4 +1,4 @@
-"""Epochs in the database: closing one into a Merkle tree, and rebuilding the tree of a closed one.
+"""Epochs in the database: closing one into a Merkle tree with every leaf's audit path, and how far anchoring lags.
 
 Closing is one database transaction: the pending leaves get their epoch, index and audit path
 (stored, so that reading a proof never rebuilds a tree), the epoch gets its root and `closed`
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from models import Commitment, EpochState, ScoreEpoch
 from protocol import MerkleTree
 
-__all__ = ["EpochPolicy", "close_due_epoch", "open_epoch"]
+__all__ = ["EpochPolicy", "close_due_epoch", "oldest_unanchored", "open_epoch"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +45,17 @@ def open_epoch(session: Session, *, now: datetime) -> ScoreEpoch:
         session.add(current)
         session.flush()
     return current
+
+
+def oldest_unanchored(session: Session) -> datetime | None:
+    """When the oldest record not yet in a confirmed anchor was committed (None: all anchored).
+
+    Its age is how far anchoring lags: a record is provable only once its epoch is confirmed."""
+    confirmed = select(ScoreEpoch.epoch).where(ScoreEpoch.state == EpochState.CONFIRMED)
+    oldest: datetime | None = session.scalar(
+        select(func.min(Commitment.committed_at)).where(Commitment.epoch.is_(None) | Commitment.epoch.not_in(confirmed))
+    )
+    return oldest
 
 
 def close_due_epoch(session: Session, *, policy: EpochPolicy, now: datetime) -> ScoreEpoch | None:

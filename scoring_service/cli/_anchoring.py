@@ -36,8 +36,15 @@ def run(
     chain_dir: Annotated[
         Path | None, typer.Option(help="Folder of deployment.json and the wallet (default: DATA_DIR/chain).")
     ] = None,
+    health_port: Annotated[
+        int | None, typer.Option(min=0, max=65535, help="Serve /health and /metrics on this port (0: any free one).")
+    ] = None,
+    health_host: Annotated[str, typer.Option(help="Interface of the health server.")] = "0.0.0.0",
 ) -> None:
-    """Run the anchoring loop until interrupted (SIGINT/SIGTERM). Safe to kill and restart at any time."""
+    """Run the anchoring loop until interrupted (SIGINT/SIGTERM). Safe to kill and restart at any time.
+
+    With `--health-port`, `/health` answers 200 while the loop steps (a node that is down is
+    waited out and still counts as stepping) and `/metrics` shows epoch lag and chain errors."""
     import asyncio
     import signal
     from datetime import timedelta
@@ -46,6 +53,7 @@ def run(
     from models import make_engine, make_session_factory
     from scoring_service.anchoring import AnchorConflict, EpochPolicy
     from scoring_service.anchoring.service import AnchorChain, Anchorer
+    from scoring_service.monitoring import HealthServer, Heartbeat
 
     try:
         deployment = Deployment.load(_chain_dir(chain_dir))
@@ -62,20 +70,28 @@ def run(
         policy=EpochPolicy(max_age=timedelta(minutes=every_min), max_leaves=max_leaves),
     )
 
+    # a step waits at most a minute of backoff, plus a slow node's answers
+    heartbeat = Heartbeat(stale_after_s=max(180.0, 10 * poll_s))
+    server = None if health_port is None else HealthServer(heartbeat, host=health_host, port=health_port)
+
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await anchorer.run(poll_s=poll_s, stop=stop)
+        await anchorer.run(poll_s=poll_s, stop=stop, heartbeat=heartbeat)
 
     _console.print(f"anchoring to {deployment.contracts.anchor} via {deployment.rpc_url}", style="dim")
+    if server is not None:
+        _console.print(f"health and metrics on http://{health_host}:{server.port}/health", style="dim")
     try:
         asyncio.run(main())
     except AnchorConflict as exc:
         raise UserError(f"anchoring stopped: {exc}", "inspect `neot anchor status` and the chain") from exc
     finally:
         engine.dispose()
+        if server is not None:
+            server.close()
 
 
 @anchor_app.command("status")

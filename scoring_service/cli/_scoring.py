@@ -1,9 +1,8 @@
-"""`neot score-file`, `score-devices`, `model synth|train` and `speed-limits build`: scoring trips
-and fitting the risk model."""
+"""`neot score-file`, `model synth|train` and `speed-limits build`: scoring recorded trips and
+fitting the risk model."""
 
 import json
 import math
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -39,7 +38,9 @@ def _product(spec: str) -> "Product":
 
 
 def _iso(time_ns: int) -> str:
-    return datetime.fromtimestamp(time_ns / 1e9, UTC).isoformat(timespec="milliseconds")
+    from protocol import datetime_from_ns
+
+    return datetime_from_ns(time_ns).isoformat(timespec="milliseconds")
 
 
 def score_file(
@@ -51,14 +52,15 @@ def score_file(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Score a recorded trip file: its trips, events and scores (the same code as the service)."""
-    from protocol import parse_json
-    from scoring_service.errors import SpeedLimitError, TripFileError
-    from scoring_service.scoring import analyse_samples, read_trip_file, score_totals, trip_record
+    from protocol import TripFileError, parse_json, read_trip_file
+    from scoring_service.errors import SpeedLimitError
+    from scoring_service.scoring import analyse_samples, score_totals, trip_record
     from scoring_service.speedlimits import OsmSpeedLimits, default_speed_limits
+    from scoring_service.trips import SampleArrays
 
     chosen = _product(product)
     try:
-        samples = read_trip_file(trip_file)
+        samples = SampleArrays.from_samples(read_trip_file(trip_file))
         limits = OsmSpeedLimits.from_file(speed_limits) if speed_limits else default_speed_limits()
     except (TripFileError, SpeedLimitError) as exc:
         raise UserError(str(exc), "see the replay CSV format in `neot score-file --help`") from exc
@@ -228,41 +230,6 @@ def _features_from_database(policy_ids: list[int]) -> "dict[int, DriverFeatures]
             engine.dispose()
 
 
-def score_devices(
-    settle_s: Annotated[
-        float, typer.Option(help="A trip with no newer data counts as ended after this many seconds.")
-    ] = 3600.0,
-) -> None:
-    """Segment and score the new samples of every device in the database (safe to re-run)."""
-    import time
-
-    from models import make_engine, make_session_factory
-    from neot.db import database_errors
-    from scoring_service.scoring import score_all_devices
-
-    url = get_settings().database_url
-    with database_errors(url):
-        engine = make_engine(url)
-        try:
-            with make_session_factory(engine)() as session:
-                results = score_all_devices(session, now_ns=time.time_ns(), settle_s=settle_s)
-        finally:
-            engine.dispose()
-    table = Table(title="scored devices")
-    for column in ("device", "samples read", "new trips", "trip in progress", "GPS jumps", "short dropped"):
-        table.add_column(column, justify="right")
-    for r in results:
-        table.add_row(
-            str(r.device_id),
-            str(r.samples_read),
-            str(len(r.new_trip_ids)),
-            "yes" if r.open_trip_start_ns is not None else "no",
-            str(r.gps_jumps),
-            str(r.dropped_short),
-        )
-    _console.print(table)
-
-
 speed_limits_app = typer.Typer(help="Speed-limit data for the speeding detector.", no_args_is_help=True)
 
 
@@ -285,8 +252,7 @@ def build_speed_limits(
 
 
 def register(app: typer.Typer) -> None:
-    """Add `score-file`, `score-devices`, `model` and `speed-limits` to the root command."""
+    """Add `score-file`, `model` and `speed-limits` to the root command."""
     app.command("score-file")(score_file)
-    app.command("score-devices")(score_devices)
     app.add_typer(model_app, name="model")
     app.add_typer(speed_limits_app, name="speed-limits")

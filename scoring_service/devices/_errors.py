@@ -5,6 +5,7 @@ DeviceEdgeError                  anything the device edge refuses; nothing was s
 ├── UnknownDeviceError           403  no registered device has this address
 ├── BadSignatureError            401  the signature does not verify with the stored key
 ├── StaleReportError             422  a signed report sent too far from the server's clock
+├── InvalidConfigureError        422  settings the protocol does not allow (rate, PIDs, interval)
 ├── DeviceRegistrationError      refusing to register a device
 │   ├── InvalidPublicKeyError    422  not a compressed secp256r1 point
 │   ├── UnknownVehicleError      404  no such vehicle
@@ -23,6 +24,7 @@ __all__ = [
     "DeviceEdgeError",
     "DeviceExistsError",
     "DeviceRegistrationError",
+    "InvalidConfigureError",
     "InvalidPublicKeyError",
     "StaleReportError",
     "UnknownDeviceError",
@@ -55,6 +57,12 @@ class BadSignatureError(DeviceEdgeError):
 
 class StaleReportError(DeviceEdgeError):
     """A signed report whose send time is outside the replay window around the server's clock."""
+
+    status_code = 422
+
+
+class InvalidConfigureError(DeviceEdgeError):
+    """Settings a Configure signal cannot carry (sample rate, PID names, upload interval)."""
 
     status_code = 422
 

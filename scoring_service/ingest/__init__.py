@@ -14,7 +14,7 @@ from scoring_service.ingest._errors import (
     UnsupportedEncodingError,
 )
 from scoring_service.ingest._service import IngestLimits, VerifiedBatch, accept_batch, decode_body, verify_batch
-from scoring_service.ingest._store import PartitionCache, batch_months, pending_configure, store_batch, stream_ack
+from scoring_service.ingest._store import PartitionCache, batch_months, store_batch, stream_ack
 from scoring_service.ingest.routes import BatchSink, IngestLimitsDep, get_ingest_limits, router
 
 __all__ = [
@@ -37,7 +37,6 @@ __all__ = [
     "decode_batch",
     "decode_body",
     "get_ingest_limits",
-    "pending_configure",
     "read_limited_body",
     "router",
     "store_batch",

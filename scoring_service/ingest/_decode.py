@@ -58,6 +58,9 @@ class DecodedBatch:
     n: int
     columns: dict[str, list[int | None]]
     report: StatusReport | None
+    #: the report as sent: members a newer agent adds, which `StatusReport` does not know, survive here
+    report_json: dict[str, Any] | None
+    agent: str
     last_time_ns: int  # times strictly increase, so this is the latest sample
 
     @property
@@ -154,6 +157,7 @@ def decode_batch(body: bytes) -> DecodedBatch:
     if type(agent) is not str or not _AGENT_RE.fullmatch(agent):
         raise MalformedError("agent must match [A-Za-z0-9.+_-]{1,32}")
     report = None
+    report_json = None
     if "report" in obj:
         try:
             canonical_json(obj["report"])  # refuses floats anywhere in it, as the protocol's parser does
@@ -162,10 +166,12 @@ def decode_batch(body: bytes) -> DecodedBatch:
         signal = signal_from_json(obj["report"])
         if not isinstance(signal, StatusReport):
             raise MalformedError("report must be a status_report signal")
-        report = signal
+        report, report_json = signal, obj["report"]
     columns, last_time_ns = _columns(obj["cols"], n)
     try:
         canonical = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError as exc:
         raise MalformedError(f"batch has no canonical encoding: {exc}") from exc
-    return DecodedBatch(device, seq, public_key, signature, canonical, n, columns, report, last_time_ns)
+    return DecodedBatch(
+        device, seq, public_key, signature, canonical, n, columns, report, report_json, agent, last_time_ns
+    )

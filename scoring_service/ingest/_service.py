@@ -15,7 +15,10 @@ the same batch after a restart is still recognised as repeating itself.
 Seqs out of order are accepted: an agent back from days offline may send batch 5 after 7 was
 stored (it retries its oldest unacknowledged batch, which may reach us late). `Device.last_seq`
 is the highest stored seq, and every Ack carries it together with the device's pending
-Configure, which stays pending until a batch's StatusReport names its `config_id`.
+Configure, which stays pending until a batch's StatusReport names its `config_id`, and a pending
+StatusQuery, answered by the next StatusReport (which is stored as the device's health). The same
+transaction records when the device was last heard from and its newest sample's time and speed,
+and marks the device dirty for the score worker (`_store`).
 """
 
 from dataclasses import dataclass
@@ -33,6 +36,7 @@ from protocol import (
     MalformedError,
     OversizeError,
     UnsupportedVersionError,
+    ns_from_datetime,
 )
 from scoring_service.devices import DeviceSignature, authenticate_device
 from scoring_service.ingest._decode import DecodedBatch, decode_batch
@@ -43,6 +47,7 @@ from scoring_service.ingest._errors import (
     StorageBusyError,
 )
 from scoring_service.ingest._store import PartitionCache, batch_months, store_batch, stream_ack
+from scoring_service.monitoring import BATCHES_INGESTED, SAMPLES_INGESTED
 
 __all__ = ["IngestLimits", "VerifiedBatch", "accept_batch", "decode_body", "verify_batch"]
 
@@ -73,7 +78,7 @@ def decode_body(body: bytes) -> DecodedBatch:
 
 
 def _check_plausible(batch: DecodedBatch, now: datetime, limits: IngestLimits) -> None:
-    ahead_s = (batch.last_time_ns - _ns(now)) / 1e9
+    ahead_s = (batch.last_time_ns - ns_from_datetime(now)) / 1e9
     if ahead_s > limits.max_future_s:
         raise ImplausibleSampleError(
             f"cols.time_ns: a sample is {ahead_s:.0f} s in the future (limit {limits.max_future_s:.0f} s)",
@@ -88,10 +93,6 @@ def _check_plausible(batch: DecodedBatch, now: datetime, limits: IngestLimits) -
             raise ImplausibleSampleError(
                 f"cols.{name}: a value is outside ±{bound // FIELDS[name]} degrees", field=f"cols.{name}"
             )
-
-
-def _ns(moment: datetime) -> int:
-    return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
 
 
 def accept_batch(
@@ -177,6 +178,9 @@ def _accept_once(factory: sessionmaker[Session], batch: DecodedBatch, now: datet
             session.rollback()
             _PARTITIONS.prepare(conn.engine, months)
             conn = session.connection()
-        ack = store_batch(conn, device_id=device.id, batch=batch, now=now)
+        ack, stored = store_batch(conn, device_id=device.id, batch=batch, now=now)
         session.commit()
-        return ack
+    if stored:
+        BATCHES_INGESTED.inc()
+        SAMPLES_INGESTED.inc(batch.n)
+    return ack

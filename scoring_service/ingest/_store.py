@@ -7,10 +7,10 @@ the row and compare its content hash. Samples go in with COPY on PostgreSQL and 
 on SQLite, straight through the driver.
 
 Locks, and why two uploads of one device never deadlock on PostgreSQL: the batch row's foreign
-key takes FOR KEY SHARE on the device row; the device state is then updated, which locks the row
-FOR NO KEY UPDATE (no key column changes), and that does not conflict with KEY SHARE, so two
+key takes FOR KEY SHARE on the device row; the device state is then read FOR NO KEY UPDATE (the
+update that follows changes no key column), which does not conflict with KEY SHARE, so two
 transactions of one device queue on the device row instead of each waiting for the other's share
-lock (SELECT ... FOR UPDATE deadlocked there).
+lock (FOR UPDATE deadlocked there).
 
 Month partitions (PostgreSQL) are created before the transaction writes, on a connection of
 their own (`prepare_partitions`): DDL on `samples` inside the writing transaction would hold
@@ -20,20 +20,23 @@ its lock until commit and stall every other upload.
 from bisect import bisect_left
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import cache
 from itertools import repeat
 from threading import Lock
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Engine, bindparam, case, select, update
+from sqlalchemy import Connection, Engine, Update, bindparam, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models import Device, UploadBatch, ensure_month_partitions, month_of_ns, month_partition
-from protocol import FIELDS, Ack, Configure, signal_from_json
+from protocol import FIELDS, Ack, StatusQuery, ns_from_datetime
+from scoring_service.devices import pending_configure, record_status_report
 from scoring_service.ingest._decode import COLUMNS, DecodedBatch
 from scoring_service.ingest._errors import SeqConflictError
+from scoring_service.worker import mark_dirty
 
-__all__ = ["PartitionCache", "batch_months", "pending_configure", "store_batch", "stream_ack"]
+__all__ = ["PartitionCache", "batch_months", "store_batch", "stream_ack"]
 
 _log = structlog.get_logger(__name__)
 
@@ -52,16 +55,32 @@ _PG_TYPES = ["int8", "int8", "int8"] + ["int8" if scale == 1 else "float8" for s
 _STORED_DIGEST = select(UploadBatch.content_sha256).where(
     UploadBatch.device_id == bindparam("device_id"), UploadBatch.seq == bindparam("seq")
 )
-_STATE = select(Device.last_seq, Device.pending_config).where(Device.id == bindparam("device_id"))
-# One round trip: raise the highest seq and read the pending Configure under the row lock the
-# update takes (a non-key update: FOR NO KEY UPDATE, see the module docstring).
-_RAISE_LAST_SEQ = (
-    update(Device)
-    .where(Device.id == bindparam("device_id"))
-    .values(last_seq=case((Device.last_seq < bindparam("seq"), bindparam("seq")), else_=Device.last_seq))
-    .returning(Device.last_seq, Device.pending_config)
+_STATE = select(Device.last_seq, Device.pending_config, Device.status_query_at, Device.last_sample_ns).where(
+    Device.id == bindparam("device_id")
 )
-_CLEAR_CONFIG = update(Device).where(Device.id == bindparam("device_id")).values(pending_config=None)
+_STATE_LOCKED = _STATE.with_for_update(key_share=True)  # FOR NO KEY UPDATE: see the module docstring
+
+
+@cache
+def _device_update(*, newest: bool, config_applied: bool, query_answered: bool) -> Update:
+    """The one update of the device row a stored batch makes (eight shapes, each built once).
+
+    Bind names differ from the column names: an execution parameter named like a column would
+    join the SET clause even in the shapes that leave that column alone."""
+    values: dict[str, Any] = {"last_seq": bindparam("b_last_seq"), "last_seen_at": bindparam("b_now")}
+    if newest:
+        values |= {
+            "last_sample_ns": bindparam("b_last_sample_ns"),
+            "last_speed_kmh": bindparam("b_last_speed_kmh"),
+            "agent_version": bindparam("b_agent_version"),
+        }
+    if config_applied:
+        values["pending_config"] = null()
+    if query_answered:
+        values["status_query_at"] = null()
+    return update(Device).where(Device.id == bindparam("device_id")).values(values)
+
+
 _BATCH_VALUES: dict[str, Any] = {
     "device_id": bindparam("device_id"),
     "seq": bindparam("seq"),
@@ -125,10 +144,13 @@ class PartitionCache:
             self._known.clear()
 
 
-def store_batch(conn: Connection, *, device_id: int, batch: DecodedBatch, now: datetime) -> Ack:
-    """Store a verified batch of `device_id` unless (device, seq) is stored; the Ack to answer with.
+def store_batch(conn: Connection, *, device_id: int, batch: DecodedBatch, now: datetime) -> tuple[Ack, bool]:
+    """Store a verified batch of `device_id` unless (device, seq) is stored: the Ack to answer
+    with, and whether it was stored now (False: a repeat of a stored one). The caller commits.
 
-    Raises `SeqConflictError` if the seq is stored with other content. The caller commits.
+    The same transaction records when the device was last heard from and its newest sample's time
+    and speed, stores a StatusReport as the device's health, and marks the device dirty for the
+    score worker. Raises `SeqConflictError` if the seq is stored with other content.
     """
     digest = batch.digest
     inserted = conn.execute(
@@ -150,18 +172,52 @@ def store_batch(conn: Connection, *, device_id: int, batch: DecodedBatch, now: d
             )
         row = conn.execute(_STATE, {"device_id": device_id}).one()
         _log.info("batch repeated", device=batch.device_id, seq=batch.seq)
-        return Ack(seq=row.last_seq, configure=pending_configure(row.pending_config))
+        query = None if row.status_query_at is None else StatusQuery()
+        return Ack(seq=row.last_seq, configure=pending_configure(row.pending_config), query=query), False
     _insert_samples(conn, device_id=device_id, batch=batch)
-    # The Configure is read under the row lock the update holds until commit (PostgreSQL; SQLite's
-    # write lock is held since the insert), so one queued meanwhile is never cleared by a report
-    # naming an older one.
-    row = conn.execute(_RAISE_LAST_SEQ, {"device_id": device_id, "seq": batch.seq}).one()
+    mark_dirty(conn, device_id=device_id, now_ns=ns_from_datetime(now))
+    # Read under the row lock (PostgreSQL; SQLite's write lock is held since the insert), so a
+    # Configure queued meanwhile is never cleared by a report naming an older one.
+    row = conn.execute(_STATE_LOCKED, {"device_id": device_id}).one()
+    last_seq = max(row.last_seq, batch.seq)
     configure = pending_configure(row.pending_config)
-    if batch.report is not None and configure is not None and batch.report.config_id == configure.config_id:
-        conn.execute(_CLEAR_CONFIG, {"device_id": device_id})
-        configure = None
+    report = batch.report
+    applied = report is not None and configure is not None and report.config_id == configure.config_id
+    newest = row.last_sample_ns is None or batch.last_time_ns > row.last_sample_ns
+    query_answered = report is not None and row.status_query_at is not None
+    conn.execute(
+        _device_update(newest=newest, config_applied=applied, query_answered=query_answered),
+        {
+            "device_id": device_id,
+            "b_last_seq": last_seq,
+            "b_now": now,
+            "b_last_sample_ns": batch.last_time_ns,
+            "b_last_speed_kmh": _last_speed_kmh(batch),
+            "b_agent_version": batch.agent,
+        },
+    )
+    if report is not None and batch.report_json is not None:
+        record_status_report(
+            conn,
+            device_id=device_id,
+            batch_seq=batch.seq,
+            agent_version=batch.agent,
+            report=report,
+            report_json=batch.report_json,
+            now=now,
+        )
     _log.info("batch stored", device=batch.device_id, seq=batch.seq, samples=batch.n)
-    return Ack(seq=row.last_seq, configure=configure)
+    query = None if row.status_query_at is None or query_answered else StatusQuery()
+    return Ack(seq=last_seq, configure=None if applied else configure, query=query), True
+
+
+def _last_speed_kmh(batch: DecodedBatch) -> float | None:
+    """The newest sample's speed: OBD-II's, else GPS's; None when it has neither."""
+    for name in ("speed_kmh", "gps_speed_kmh"):
+        column = batch.columns.get(name)
+        if column is not None and column[-1] is not None:
+            return column[-1] / FIELDS[name]
+    return None
 
 
 def stream_ack(conn: Connection, *, device_id: int, batch: DecodedBatch) -> tuple[Ack, bool]:
@@ -177,7 +233,8 @@ def stream_ack(conn: Connection, *, device_id: int, batch: DecodedBatch) -> tupl
         )
     row = conn.execute(_STATE, {"device_id": device_id}).one()
     seq = row.last_seq if stored is not None else max(row.last_seq, batch.seq)
-    return Ack(seq=seq, configure=pending_configure(row.pending_config)), stored is not None
+    query = None if row.status_query_at is None else StatusQuery()
+    return Ack(seq=seq, configure=pending_configure(row.pending_config), query=query), stored is not None
 
 
 def _insert_samples(conn: Connection, *, device_id: int, batch: DecodedBatch) -> None:
@@ -205,13 +262,3 @@ def _scaled(column: list[int | None], scale: int) -> Sequence[float | int | None
     if scale == 1:
         return column
     return [None if v is None else v / scale for v in column]
-
-
-def pending_configure(stored: dict[str, Any] | None) -> Configure | None:
-    """The Configure kept in `Device.pending_config` (its signal JSON), if any."""
-    if stored is None:
-        return None
-    signal = signal_from_json(stored)
-    if not isinstance(signal, Configure):
-        raise ValueError(f"devices.pending_config holds a {type(signal).__name__}, not a Configure")
-    return signal

@@ -8,12 +8,10 @@ from scoring_service.scoring._store import (
     driver_score,
     driver_totals,
     product_for_device,
-    score_all_devices,
     score_device,
     store_trip,
     totals_of,
 )
-from scoring_service.scoring._tripfile import read_trip_csv, read_trip_file, read_trip_gpx
 
 __all__ = [
     "DEFAULT_SETTLE_S",
@@ -28,10 +26,6 @@ __all__ = [
     "driver_score",
     "driver_totals",
     "product_for_device",
-    "read_trip_csv",
-    "read_trip_file",
-    "read_trip_gpx",
-    "score_all_devices",
     "score_device",
     "score_totals",
     "store_trip",

@@ -9,14 +9,14 @@ segmented (segmentation cuts are local, see `trips._segment`), and a trip is key
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Device, EventKind, Policy, PolicyStatus, Sample, Trip, TripEvent, TripScore, Vehicle
-from protocol import RecordType, parse_json
+from protocol import RecordType, ns_from_datetime, parse_json
 from scoring_service.anchoring import commit_record
 from scoring_service.products import Product, load_product
 from scoring_service.scoring._analyse import TripAnalysis, TripTotals, analyse_samples
@@ -30,7 +30,6 @@ __all__ = [
     "driver_score",
     "driver_totals",
     "product_for_device",
-    "score_all_devices",
     "score_device",
     "store_trip",
     "totals_of",
@@ -39,8 +38,6 @@ __all__ = [
 #: Without newer data proving a stop, a trip counts as ended once its last sample is this old:
 #: long enough for an agent that was briefly offline to deliver the rest of the drive.
 DEFAULT_SETTLE_S = 3600.0
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _SAMPLE_COLUMNS = (
     Sample.time_ns,
@@ -62,6 +59,8 @@ class DeviceScoring:
     new_trip_ids: tuple[int, ...]
     #: a trip still in progress (left for a later run), by its first sample time
     open_trip_start_ns: int | None
+    #: time of the newest sample read, if any
+    last_sample_ns: int | None
     gps_jumps: int
     out_of_order: int
     dropped_short: int
@@ -153,6 +152,7 @@ def score_device(
         samples_read=len(samples),
         new_trip_ids=tuple(new_ids),
         open_trip_start_ns=segmentation.open_trip_start_ns,
+        last_sample_ns=int(samples.time_ns[-1]) if len(samples) else None,
         gps_jumps=segmentation.gps_jumps,
         out_of_order=segmentation.out_of_order,
         dropped_short=segmentation.dropped_short,
@@ -170,28 +170,6 @@ def product_for_device(session: Session, *, device_id: int) -> Product:
         .limit(1)
     ).first()
     return load_product() if row is None else load_product(row.product_id, row.product_version)
-
-
-def score_all_devices(
-    session: Session, *, now_ns: int, speed_limits: SpeedLimitProvider | None = None, settle_s: float = DEFAULT_SETTLE_S
-) -> list[DeviceScoring]:
-    """Score every device with samples under its policy's product, committing per device so
-    that one device's trips are stored even if a later one fails."""
-    results = []
-    for device_id in session.scalars(select(Sample.device_id).distinct().order_by(Sample.device_id)).all():
-        product = product_for_device(session, device_id=device_id)
-        results.append(
-            score_device(
-                session,
-                device_id=device_id,
-                product=product,
-                now_ns=now_ns,
-                speed_limits=speed_limits,
-                settle_s=settle_s,
-            )
-        )
-        session.commit()
-    return results
 
 
 def totals_of(trips: Iterable[Trip], events: Iterable[TripEvent]) -> TripTotals:
@@ -212,16 +190,10 @@ def totals_of(trips: Iterable[Trip], events: Iterable[TripEvent]) -> TripTotals:
     )
 
 
-def _ns(moment: datetime) -> int:
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime given where a UTC instant is required")
-    return (moment - _EPOCH) // timedelta(microseconds=1) * 1000
-
-
 def driver_totals(session: Session, *, driver_id: int, start: datetime, end: datetime) -> TripTotals:
     """Totals of the driver's trips (over all their vehicles' devices) that ended in
     `[start, end)`: the same integers a trip's own score is computed from, added up."""
-    start_ns, end_ns = _ns(start), _ns(end)
+    start_ns, end_ns = ns_from_datetime(start), ns_from_datetime(end)
     trip_filter = (
         select(Trip.id)
         .join(Device, Device.id == Trip.device_id)

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 from demo._drives import STYLES, RoadGraph, write_month
+from protocol import read_trip_file
 from scoring_service.products import load_product
 from scoring_service.scoring import analyse_samples, score_totals
-from scoring_service.scoring._tripfile import read_trip_file
 from scoring_service.speedlimits import default_speed_limits
 from scoring_service.speedlimits._osm import DEFAULT_SEGMENTS_FILE
+from scoring_service.trips import SampleArrays
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,9 @@ def test_styles_score_in_order(graph: RoadGraph, tmp_path: Path) -> None:
     for i, name in enumerate(("calm", "average", "aggressive")):
         out = tmp_path / f"{name}.csv"
         write_month(out, graph, STYLES[name], seed=i + 1, end=date(2026, 11, 1), days=10)
-        _, trips = analyse_samples(read_trip_file(out), product, default_speed_limits(), final=True)
+        _, trips = analyse_samples(
+            SampleArrays.from_samples(read_trip_file(out)), product, default_speed_limits(), final=True
+        )
         scores = [score_totals(t.totals(), product).score for t in trips]
         means[name] = sum(scores) / len(scores)
     assert means["calm"] > means["average"] > means["aggressive"]

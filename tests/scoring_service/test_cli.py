@@ -1,4 +1,4 @@
-"""`neot score-file`, `neot score-devices` and `neot model synth|train`.
+"""`neot score-file`, `neot score-worker --once` and `neot model synth|train`.
 
 Most tests invoke the commands in-process through typer's runner (a fresh `neot` process imports
 every component, seconds each on a busy machine); one runs the real console entry point to check
@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 import typer
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 import migrations
-from models import make_engine, make_session_factory
+from models import DirtyDevice, Trip, make_engine, make_session_factory
 from neot.errors import UserError
 from neot.settings import get_settings
 from scoring_service import cli
@@ -105,9 +106,9 @@ def test_score_file_prints_a_table_for_the_real_gpx_drive(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("time,lat,lon\n2026-01-01T00:00:00Z,60,24\n", "header lacks speed_kmh"),
-        ("time,lat,lon,speed_kmh\n2026-01-01T00:00:00,60,24,10\n", "line 2: time '2026-01-01T00:00:00' has no zone"),
-        ("time,lat,lon,speed_kmh\n2026-01-01T00:00:00Z,60,north,10\n", "line 2: lon 'north' is not a number"),
+        ("time,lat,lon\n2026-01-01T00:00:00Z,60,24\n", "bad.csv:1: header must name time, lat, lon, speed_kmh"),
+        ("time,lat,lon,speed_kmh\n2026-01-01T00:00:00,60,24,10\n", "bad.csv:2: time '2026-01-01T00:00:00' has no zone"),
+        ("time,lat,lon,speed_kmh\n2026-01-01T00:00:00Z,60,north,10\n", "bad.csv:2: lon 'north' is not a number"),
     ],
 )
 def test_score_file_refuses_a_bad_csv_in_one_line(tmp_path: Path, content: str, message: str) -> None:
@@ -123,7 +124,7 @@ def test_the_real_command_exits_2_with_one_line_for_a_bad_file(tmp_path: Path) -
     bad.write_text("time,lat,lon\n2026-01-01T00:00:00Z,60,24\n")
     result = neot_process("score-file", str(bad), data_dir=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.strip().count("\n") == 0 and "header lacks speed_kmh" in result.stderr
+    assert result.stderr.strip().count("\n") == 0 and "missing ['speed_kmh']" in result.stderr
 
 
 def test_unknown_product_is_a_user_error(tmp_path: Path) -> None:
@@ -158,7 +159,7 @@ def test_model_train_without_features_joins_the_database(tmp_path: Path) -> None
     assert "no features for 8 policies" in result.stderr
 
 
-def test_score_devices_scores_what_was_uploaded(tmp_path: Path) -> None:
+def test_score_worker_once_scores_what_was_uploaded_then_nothing_more(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'neot.sqlite3'}"
     migrations.upgrade(url)
     engine = make_engine(url)
@@ -166,15 +167,16 @@ def test_score_devices_scores_what_was_uploaded(tmp_path: Path) -> None:
         device_id = add_device(session)
         add_batch(session, device_id, 1, two_drives())
         session.commit()
-    engine.dispose()
-    result = neot("score-devices", data_dir=tmp_path, database_url=url)
+    result = neot("score-worker", "--once", data_dir=tmp_path, database_url=url)
     assert result.returncode == 0, result.stderr
-    assert "scored devices" in result.stdout
-    row = next(line for line in result.stdout.splitlines() if line.strip().startswith("│") and "no" in line)
-    assert row.split("│")[3].strip() == "2"  # two new trips
-    again = neot("score-devices", data_dir=tmp_path, database_url=url)
-    row = next(line for line in again.stdout.splitlines() if line.strip().startswith("│") and "no" in line)
-    assert row.split("│")[3].strip() == "0"
+    with make_session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(Trip)) == 2  # two new trips
+        assert session.scalar(select(func.count()).select_from(DirtyDevice)) == 0
+    again = neot("score-worker", "--once", data_dir=tmp_path, database_url=url)
+    assert again.returncode == 0, again.stderr
+    with make_session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(Trip)) == 2
+    engine.dispose()
 
 
 def test_speed_limits_build_then_score_with_them(tmp_path: Path) -> None:

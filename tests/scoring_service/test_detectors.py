@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from models import EventKind
+from protocol import read_trip_gpx
 from scoring_service.detectors import DETECTORS, MEASURES, Event, view_trip
 from scoring_service.products import load_product
 from scoring_service.scoring import analyse_samples, analyse_trip
-from scoring_service.scoring._tripfile import read_trip_gpx
 from scoring_service.speedlimits import default_speed_limits
 from scoring_service.trips import SampleArrays, bearing_rad, differenced_from_positions, haversine_m
 from tests.scoring_service.crafted import HELSINKI, T0_NS, Leg, simulate
@@ -148,7 +148,7 @@ def test_distance_duration_and_idle_measures() -> None:
 
 def test_real_recorded_car_trace_runs_through_without_events() -> None:
     """gpxpy's around-visnjan-with-car.gpx: a real 8.5 min drive, 2.74 km, no harsh events."""
-    samples = read_trip_gpx(FIXTURES / "around-visnjan-with-car.gpx")
+    samples = SampleArrays.from_samples(read_trip_gpx(FIXTURES / "around-visnjan-with-car.gpx"))
     assert len(samples) == 104
     segmentation, trips = analyse_samples(samples, PRODUCT, LIMITS, final=True)
     assert len(trips) == 1
@@ -187,25 +187,22 @@ def test_real_denver_traces_run_through(trace: str, km: float) -> None:
 
 
 def test_gps_speed_differenced_from_fixes_scores_like_the_fixes_alone() -> None:
-    """A GPX track replayed by a tool that fills speed and course from consecutive fixes carries
-    nothing beyond the fixes: it must score exactly as the bare track does (no fake events from
-    the fixes' metre-level noise)."""
-    bare = read_trip_gpx(FIXTURES / "around-visnjan-with-car.gpx")
+    """The trip-file reader fills a GPX track's missing speed and course from consecutive fixes, as
+    replay tools do; that carries nothing beyond the fixes, so it must score exactly as the bare
+    track does (no fake events from the fixes' metre-level noise)."""
+    read = read_trip_gpx(FIXTURES / "around-visnjan-with-car.gpx")
+    replayed = SampleArrays.from_samples(read)
+    bare = SampleArrays.from_columns(
+        {"time_ns": [s.time_ns for s in read], "lat": [s.lat for s in read], "lon": [s.lon for s in read]}
+    )
     t_s = (bare.time_ns - bare.time_ns[0]) / 1e9
     step = haversine_m(bare.lat[:-1], bare.lon[:-1], bare.lat[1:], bare.lon[1:])
     speed = np.concatenate(([np.nan], step / np.diff(t_s) * 3.6))  # previous fix -> this fix
     course = np.concatenate(
         ([np.nan], np.degrees(bearing_rad(bare.lat[:-1], bare.lon[:-1], bare.lat[1:], bare.lon[1:])) % 360)
     )
-    replayed = SampleArrays(
-        time_ns=bare.time_ns,
-        lat=bare.lat,
-        lon=bare.lon,
-        gps_speed_kmh=speed,
-        heading_deg=course,
-        speed_kmh=bare.speed_kmh,
-        rpm=bare.rpm,
-    )
+    np.testing.assert_allclose(replayed.gps_speed_kmh, speed, rtol=1e-9)
+    np.testing.assert_allclose(replayed.heading_deg, course, atol=1e-9)
     assert differenced_from_positions(replayed, t_s)
     (a,) = analyse_samples(bare, PRODUCT, LIMITS, final=True)[1]
     (b,) = analyse_samples(replayed, PRODUCT, LIMITS, final=True)[1]

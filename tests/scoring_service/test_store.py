@@ -55,6 +55,7 @@ from scoring_service.scoring import (
 )
 from scoring_service.speedlimits import default_speed_limits
 from scoring_service.trips import SampleArrays
+from scoring_service.worker import mark_dirty
 from tests.scoring_service.crafted import T0_NS, Leg, simulate
 
 PRODUCT = load_product("standard", 1)
@@ -85,6 +86,7 @@ def add_device(session: Session) -> int:
 
 
 def add_batch(session: Session, device_id: int, seq: int, samples: SampleArrays) -> None:
+    """Store samples as ingestion does: batch row, sample rows, and the device marked for the worker."""
     batch = UploadBatch(
         device_id=device_id,
         seq=seq,
@@ -104,6 +106,7 @@ def add_batch(session: Session, device_id: int, seq: int, samples: SampleArrays)
             row[name] = value if np.isfinite(value) else None
         rows.append(row)
     session.execute(Sample.__table__.insert(), rows)
+    mark_dirty(session.connection(), device_id=device_id, now_ns=int(samples.time_ns[-1]))
 
 
 def stored_records(session: Session, device_id: int) -> list[bytes]:

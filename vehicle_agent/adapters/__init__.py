@@ -1,7 +1,7 @@
 """NEOT adapters: one sensor each, with one-way Data (`data()` yields `protocol.Sample`s) and
 two-way Signals (`signal(msg)`). Built-in kinds: `obd` (ELM327 via python-obd), `gpsd`,
-`nmea` (raw NMEA serial) and `replay` (recorded CSV/GPX trips); more through the
-`neot.adapters` entry-point group (see `create_adapter`).
+`nmea` (raw NMEA serial) and `replay` (recorded CSV/GPX trips, read by `protocol`'s trip-file
+reader); more through the `neot.adapters` entry-point group (see `create_adapter`).
 """
 
 from vehicle_agent.adapters._base import (
@@ -30,23 +30,11 @@ from vehicle_agent.adapters._gps import (
 from vehicle_agent.adapters._obd import DEFAULT_PIDS, PID_FIELDS, ObdAdapter, ObdConfig, decode_vin
 from vehicle_agent.adapters._registry import ENTRY_POINT_GROUP, adapter_kinds, create_adapter
 from vehicle_agent.adapters._replay import ReplayAdapter, ReplayConfig
-from vehicle_agent.adapters._trip_file import (
-    OPTIONAL_COLUMNS,
-    REQUIRED_COLUMNS,
-    TRIP_CSV_COLUMNS,
-    TripCsvWriter,
-    read_trip,
-    read_trip_csv,
-    read_trip_gpx,
-)
 
 __all__ = [
     "DEFAULT_PIDS",
     "ENTRY_POINT_GROUP",
-    "OPTIONAL_COLUMNS",
     "PID_FIELDS",
-    "REQUIRED_COLUMNS",
-    "TRIP_CSV_COLUMNS",
     "Adapter",
     "AdapterConfigError",
     "AdapterError",
@@ -67,14 +55,10 @@ __all__ = [
     "ReadDtcs",
     "ReplayAdapter",
     "ReplayConfig",
-    "TripCsvWriter",
     "TripFileError",
     "UnsupportedSignal",
     "adapter_kinds",
     "create_adapter",
     "decode_vin",
     "fix_from_tpv",
-    "read_trip",
-    "read_trip_csv",
-    "read_trip_gpx",
 ]

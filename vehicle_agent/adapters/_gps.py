@@ -20,7 +20,7 @@ from typing import Any
 
 import structlog
 
-from protocol import Sample
+from protocol import Sample, ns_from_datetime
 from vehicle_agent.adapters._base import Adapter, AdapterConfigError, AdapterState, AdapterStatus
 
 __all__ = ["GpsdAdapter", "GpsdConfig", "NmeaAdapter", "NmeaConfig", "NmeaFixAssembler", "fix_from_tpv"]
@@ -43,10 +43,6 @@ def _finite(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return f if math.isfinite(f) else None
-
-
-def _ns(t: dt.datetime) -> int:
-    return (t - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1) * 1000
 
 
 class _GpsAdapter(Adapter):
@@ -138,7 +134,7 @@ def fix_from_tpv(tpv: Mapping[str, Any], sky: Mapping[str, Any] | None = None) -
             used = sum(1 for s in sats if isinstance(s, dict) and s.get("used")) if isinstance(sats, list) else None
         satellites = used
     return Sample(
-        time_ns=_ns(t), lat=lat, lon=lon,
+        time_ns=ns_from_datetime(t), lat=lat, lon=lon,
         gps_speed_kmh=None if speed_ms is None else speed_ms * 3.6,
         heading_deg=_finite(tpv.get("track")), hdop=hdop, satellites=satellites,
     )  # fmt: skip
@@ -268,7 +264,7 @@ class NmeaFixAssembler:
         when = dt.datetime.combine(self._date, t, tzinfo=dt.UTC)
         sats = gga.num_sats if gga is not None else None
         return Sample(
-            time_ns=_ns(when), lat=lat, lon=lon,
+            time_ns=ns_from_datetime(when), lat=lat, lon=lon,
             gps_speed_kmh=None if knots is None else knots * _KNOT_KMH,
             heading_deg=_finite(rmc.true_course),
             hdop=_finite(gga.horizontal_dil) if gga is not None else None,

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import protocol
 from protocol import Sample
-from vehicle_agent.adapters._base import Adapter, AdapterConfigError, AdapterState, AdapterStatus
-from vehicle_agent.adapters._trip_file import read_trip
+from vehicle_agent.adapters._base import Adapter, AdapterConfigError, AdapterState, AdapterStatus, TripFileError
 
 __all__ = ["ReplayAdapter", "ReplayConfig"]
 
@@ -55,7 +55,10 @@ class ReplayAdapter(Adapter):
     def __init__(self, config: ReplayConfig, name: str = "replay") -> None:
         super().__init__(name)
         self._config = config
-        self._trip = read_trip(config.path)
+        try:
+            self._trip = protocol.read_trip_file(config.path)
+        except protocol.TripFileError as exc:
+            raise TripFileError(str(exc)) from exc
         self._state = AdapterState.STARTING
         self._samples = 0
 

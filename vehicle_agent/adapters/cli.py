@@ -45,8 +45,9 @@ def record(
     force: Annotated[bool, typer.Option(help="Overwrite --out if it exists.")] = False,
 ) -> None:
     """Record a drive from live adapters (OBD-II and/or GPS) into a trip CSV until Ctrl-C."""
+    from protocol import TripCsvWriter
     from vehicle_agent import Sampler
-    from vehicle_agent.adapters import AdapterError, TripCsvWriter, create_adapter
+    from vehicle_agent.adapters import AdapterError, create_adapter
 
     specs = _adapter_specs(config, obd, obd_protocol, pids, gpsd, nmea, rate_hz)
     try:

@@ -1,5 +1,6 @@
 """Crash safety: the real `neot anchor run` process is killed (SIGKILL) between steps, and a
-node that is down only delays anchoring. Never anchors an epoch twice, never skips one."""
+node that is down only delays anchoring (and shows on `/health` and `/metrics`). Never anchors an
+epoch twice, never skips one."""
 
 import asyncio
 import os
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +22,7 @@ from models import AnchorAttempt, EpochState, ScoreEpoch, make_engine, make_sess
 from protocol import RecordType
 from scoring_service.anchoring import ChainUnavailable, EpochPolicy, commit_record
 from scoring_service.anchoring.service import AnchorChain, Anchorer, Progress
+from scoring_service.monitoring import HealthServer, Heartbeat
 from tests.chain_fixtures import DeployedChain
 from tests.scoring_service.anchoring.rpc_faults import FaultyRpcRelay, faulty_relay
 
@@ -203,3 +206,47 @@ def test_a_transaction_that_expires_unsent_is_replaced_and_only_one_lands(
     for old in expired:
         assert asyncio.run(chain.outcome(old)) is None  # an expired one never made it on chain
     assert asyncio.run(fresh_anchor_chain.client.get_root(0)) == root
+
+
+def _metric(url: str, name: str) -> float:
+    text = httpx.get(f"{url}/metrics", timeout=5).text
+    (line,) = (x for x in text.splitlines() if x.startswith(f"{name} "))
+    return float(line.split()[1])
+
+
+def test_health_stays_up_while_the_node_is_down_and_metrics_show_errors_and_the_lag_closing(
+    fresh_anchor_chain: DeployedChain, relay: FaultyRpcRelay, db: tuple[str, sessionmaker[Session]]
+) -> None:
+    _, sessions = db
+    chain = AnchorChain(
+        relay.url,
+        contract=fresh_anchor_chain.deployment.contracts.anchor,
+        signer=fresh_anchor_chain.account("anchorer"),
+        timeout_s=2.0,
+    )
+    anchorer = Anchorer(sessions, chain, policy=EpochPolicy(max_leaves=3))
+    heartbeat = Heartbeat(stale_after_s=60)
+
+    async def scenario(url: str) -> None:
+        errors_before = await asyncio.to_thread(_metric, url, "neot_chain_errors_total")
+        relay.down = True
+        commit_trips(sessions, range(1, 4))
+        stop = asyncio.Event()
+        loop = asyncio.create_task(anchorer.run(poll_s=0.05, stop=stop, heartbeat=heartbeat))
+        deadline = time.monotonic() + 60
+        while await asyncio.to_thread(_metric, url, "neot_chain_errors_total") == errors_before:
+            assert time.monotonic() < deadline, "no chain error counted while the node was down"
+            await asyncio.sleep(0.05)
+        health = await asyncio.to_thread(httpx.get, f"{url}/health", timeout=5)
+        assert health.status_code == 200 and "chain unavailable" in health.json()["detail"]
+        assert await asyncio.to_thread(_metric, url, "neot_epoch_lag_seconds") > 0
+        relay.down = False
+        while await asyncio.to_thread(_metric, url, "neot_epoch_lag_seconds") != 0:
+            assert time.monotonic() < deadline + 60, "the lag did not close once the node was back"
+            await asyncio.sleep(0.1)
+        stop.set()
+        await loop
+
+    with HealthServer(heartbeat, host="127.0.0.1", port=0) as server:
+        asyncio.run(scenario(f"http://127.0.0.1:{server.port}"))
+    assert epoch_row(sessions, 0)[:2] == (EpochState.CONFIRMED, 1)

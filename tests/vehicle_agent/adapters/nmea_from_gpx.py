@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pynmea2
 
-from protocol import Sample
-from vehicle_agent.adapters import read_trip_gpx
+from protocol import Sample, read_trip_gpx
 
 GPX = Path(__file__).parents[2] / "fixtures" / "around-visnjan-with-car.gpx"
 HDOP = 0.9

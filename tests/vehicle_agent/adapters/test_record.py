@@ -10,10 +10,11 @@ import typer
 from typer.testing import CliRunner
 
 from demo.emulated_car import EmulatedCar
+from protocol import TRIP_CSV_COLUMNS, read_trip_csv, read_trip_file
 from tests.vehicle_agent.adapters.nmea_from_gpx import gpx_fixes, sentences
 from tests.vehicle_agent.adapters.test_gps import _free_port, _kill_group, _listening
 from vehicle_agent import AgentUsageError
-from vehicle_agent.adapters import TRIP_CSV_COLUMNS, ReplayAdapter, ReplayConfig, read_trip, read_trip_csv
+from vehicle_agent.adapters import ReplayAdapter, ReplayConfig
 from vehicle_agent.adapters.cli import record
 
 # `python -m vehicle_agent` is the agent's own entry (what `neot agent` runs on the in-car box).
@@ -90,7 +91,7 @@ def test_record_from_an_agent_config_converts_a_gpx_drive_to_csv(tmp_path: Path)
     out = tmp_path / "visnjan.csv"
     assert _record("--out", str(out), "--config", str(config)) is None
     trip = read_trip_csv(out)
-    drive = read_trip(gpx)
+    drive = read_trip_file(gpx)
     assert len(trip) == len(drive) == 104
     assert [s.time_ns for s in trip] == [s.time_ns for s in drive]
     assert trip[5].lat == pytest.approx(drive[5].lat, abs=1e-7)

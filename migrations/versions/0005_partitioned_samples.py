@@ -1,7 +1,7 @@
 """samples by month without per-row foreign keys; device-led keys; stored audit paths; trips by (device, end); credential revocations
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-02 00:10:00
 
 - `samples` loses its id, batch id and both foreign keys; its key becomes (device_id, time_ns, seq),
@@ -25,8 +25,8 @@ from alembic import op
 import models
 from protocol import MerkleTree
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

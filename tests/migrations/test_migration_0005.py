@@ -1,4 +1,4 @@
-"""Revision 0003 carries stored data over: samples keep every reading under their batch's seq (in
+"""Revision 0005 carries stored data over: samples keep every reading under their batch's seq (in
 month partitions on PostgreSQL), batches keep their key, closed epochs get their audit paths."""
 
 from datetime import UTC, datetime
@@ -13,7 +13,7 @@ _T0 = int(datetime(2025, 1, 31, 23, 59, 59, tzinfo=UTC).timestamp()) * 10**9  # 
 
 
 def test_upgrade_keeps_samples_batches_and_proves_closed_epochs(database_url: str) -> None:
-    migrations.upgrade(database_url, "0002")
+    migrations.upgrade(database_url, "0004")
     engine = make_engine(database_url)
     leaves = [bytes([i]) * 32 for i in range(5)]
     try:
