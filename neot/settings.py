@@ -68,6 +68,9 @@ class Settings(LogSettings):
     stream_name: str = Field(default="NEOT_BATCHES", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     stream_subjects: str = Field(default="neot.batches", pattern=r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
     stream_shards: int = Field(default=16, ge=1, le=1024, description="Device shards: one subject and consumer each")
+    stream_ack_wait_s: float = Field(
+        default=30.0, gt=0, le=3600, description="A batch a worker took but did not confirm is redelivered after this"
+    )
     sample_retention_days: float = Field(
         default=90, ge=0, description="Days raw samples are kept after their month is billed, then deleted"
     )

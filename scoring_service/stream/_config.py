@@ -39,12 +39,13 @@ class StreamConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "StreamConfig":
-        """The stream `NEOT_STREAM_URL`, `NEOT_STREAM_NAME`, `_SUBJECTS` and `_SHARDS` describe."""
+        """The stream `NEOT_STREAM_URL`, `NEOT_STREAM_NAME`, `_SUBJECTS`, `_SHARDS`, `_ACK_WAIT_S` describe."""
         return cls(
             url=settings.stream_url,
             name=settings.stream_name,
             subject_prefix=settings.stream_subjects,
             shards=settings.stream_shards,
+            ack_wait_s=settings.stream_ack_wait_s,
         )
 
     def shard_of(self, device_id: int) -> int:

@@ -9,6 +9,7 @@ worker restarted, or to whichever now owns the shard), where storing is idempote
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Protocol
 
 import anyio
 import structlog
@@ -23,7 +24,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from scoring_service.ingest import DecodedBatch, IngestError, PartitionCache, batch_months, decode_batch, store_batch
 from scoring_service.stream._config import StreamConfig, connect, ensure_stream
 
-__all__ = ["StreamStorer", "store_message", "store_messages"]
+__all__ = ["Stop", "StreamStorer", "store_message", "store_messages"]
+
+
+class Stop(Protocol):
+    """What `StreamStorer.run` watches: set, it ends."""
+
+    def is_set(self) -> bool: ...
+
 
 _log = structlog.get_logger(__name__)
 _PARTITIONS = PartitionCache()
@@ -130,8 +138,9 @@ class StreamStorer:
         await msg.ack()
         return 1
 
-    async def run(self, stop: asyncio.Event, *, idle_s: float = 0.5) -> None:
-        """Drain until `stop` is set; NATS errors are logged and retried."""
+    async def run(self, stop: "Stop", *, idle_s: float = 0.5) -> None:
+        """Drain until `stop` is set (an `asyncio.Event` or a `threading.Event`); NATS errors are
+        logged and retried."""
         while not stop.is_set():
             try:
                 if await self.drain() == 0:

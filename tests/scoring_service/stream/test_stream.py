@@ -227,3 +227,38 @@ def test_two_workers_share_the_shards(
     expected = [4 * sum(1 for d in ids if stream_config.shard_of(d) in shards) for shards in owned]
     assert handled == expected and all(n > 0 for n in handled)  # each stored exactly its own shards' batches
     assert _stored(session_factory) == (32, 32 * SAMPLES) and _in_stream(stream_config) == 0
+
+
+@pytest.mark.slow
+def test_neot_score_worker_killed_mid_stream_then_restarted_stores_everything_once(
+    migrated_url: str, session_factory: sessionmaker[Session], stream_config: StreamConfig, tmp_path: Path
+) -> None:
+    """The same with the real command: `neot score-worker` with NEOT_STREAM_URL, SIGKILLed while it
+    stores, then `neot score-worker --once` (its heir on the same shards) finishes the stream."""
+    keys = _devices(session_factory, 8)
+    _publish(session_factory, stream_config, keys, per_device=6)
+    env = {
+        **os.environ,
+        "NEOT_DATABASE_URL": migrated_url,
+        "NEOT_DATA_DIR": str(tmp_path),
+        "NEOT_LOG_LEVEL": "WARNING",
+        "NEOT_STREAM_URL": stream_config.url,
+        "NEOT_STREAM_NAME": stream_config.name,
+        "NEOT_STREAM_SUBJECTS": stream_config.subject_prefix,
+        "NEOT_STREAM_SHARDS": str(stream_config.shards),
+        "NEOT_STREAM_ACK_WAIT_S": "2",
+    }
+    neot = str(Path(sys.executable).with_name("neot"))
+    victim = subprocess.Popen([neot, "score-worker", "--poll-s", "0.1"], env=env, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while _stored(session_factory)[0] < 5:
+        assert victim.poll() is None and time.monotonic() < deadline, "the worker stored nothing"
+        time.sleep(0.02)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=10)
+    assert _stored(session_factory)[0] < 48, "the worker finished before it was killed: nothing was tested"
+    time.sleep(2.5)  # past the ack wait: what the victim took comes back
+    heir = subprocess.run([neot, "score-worker", "--once"], env=env, capture_output=True, text=True, timeout=180)
+    assert heir.returncode == 0, heir.stderr
+    assert _stored(session_factory) == (48, 48 * SAMPLES)
+    assert _in_stream(stream_config) == 0
