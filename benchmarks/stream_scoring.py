@@ -2,10 +2,10 @@
 
 Each round gets a fresh PostgreSQL schema and a fresh JetStream stream (16 shards) holding
 `--devices` devices' drives as ingestion appends them (signed 600-sample batches; a synthetic
-10-minute drive per device through central Helsinki, crafted, not recorded). Then 1 or 2 worker
-processes, each owning its shards (worker i of n: shards = i mod n), store their shards' batches
-(idempotently, acknowledging after commit) and score their devices' trips, until the stream is
-empty; the clock runs from the moment every worker is ready to the moment the last is done.
+10-minute drive per device through central Helsinki, crafted, not recorded). Then 1 or 2
+`neot score-worker --once --index i --count n` processes, each owning its shards (i mod n), store
+their shards' batches (idempotently, acknowledging after commit) and score their devices' trips
+until the stream is empty; the clock runs from starting the processes to the last one done.
 
 Rounds alternate one worker and two, so machine load affects both alike. Prints samples stored
 and scored per second, medians with the range over rounds, and the ratio two / one per round.
@@ -37,7 +37,7 @@ from models import Device, Driver, Vehicle, make_engine, make_session_factory  #
 from protocol import Batch, DeviceKey, Sample, sign_batch  # noqa: E402
 from scoring_service.devices import register_device  # noqa: E402
 from scoring_service.ingest import decode_batch  # noqa: E402
-from scoring_service.stream import BatchPublisher, StreamConfig, StreamStorer, connect, shards_owned  # noqa: E402
+from scoring_service.stream import BatchPublisher, StreamConfig, connect  # noqa: E402
 from tests.scoring_service.crafted import Leg, simulate  # noqa: E402
 
 PG_URL = os.environ.get("NEOT_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -120,64 +120,37 @@ async def _delete(config: StreamConfig) -> None:
     await client.close()
 
 
-def _work(url: str, name: str, subjects: str, index: int, count: int) -> None:
-    """One worker process: store the owned shards' batches, then score the owned devices."""
-    from scoring_service.scoring import product_for_device, score_device
-
-    config = StreamConfig(url=NATS_URL, name=name, subject_prefix=subjects, shards=SHARDS)
-    engine = make_engine(url, pool_size=2)
-    sessions = make_session_factory(engine)
-    owned = shards_owned(config, index=index, count=count)
-
-    async def store() -> None:
-        storer = StreamStorer(sessions, config, shards=owned, fetch=16)
-        await storer.start()
-        print("ready", flush=True)
-        sys.stdin.readline()  # go
-        while await storer.drain(wait_s=0.3):
-            pass
-        await storer.close()
-
-    asyncio.run(store())
-    trips = 0
-    now_ns = time.time_ns()
-    with sessions() as session:
-        devices = [d for d in session.scalars(select(Device.id)) if config.shard_of(d) in owned]
-    for device_id in devices:
-        with sessions() as session:
-            product = product_for_device(session, device_id=device_id)
-            trips += len(score_device(session, device_id=device_id, product=product, now_ns=now_ns).new_trip_ids)
-            session.commit()
-    engine.dispose()
-    print(f"done {trips}", flush=True)
-
-
 def _round(devices: int, workers: int) -> tuple[float, int]:
-    """Seconds from every worker ready to the last done, and trips scored, for `workers` workers."""
+    """Seconds from starting `workers` `neot score-worker --once` processes to the last one done
+    (process start included), and the trips they scored."""
+    neot = str(Path(sys.executable).with_name("neot"))
     with _world(devices) as (url, config, samples):
+        env = {
+            **os.environ,
+            "NEOT_DATABASE_URL": url,
+            "NEOT_LOG_LEVEL": "WARNING",
+            "NEOT_STREAM_URL": config.url,
+            "NEOT_STREAM_NAME": config.name,
+            "NEOT_STREAM_SUBJECTS": config.subject_prefix,
+            "NEOT_STREAM_SHARDS": str(config.shards),
+        }
+        start = time.perf_counter()
         procs = [
             subprocess.Popen(
-                [sys.executable, __file__, "--work", url, config.name, config.subject_prefix, str(i), str(workers)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
+                [neot, "score-worker", "--once", "--index", str(i), "--count", str(workers)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
                 text=True,
-                env={**os.environ, "NEOT_LOG_LEVEL": "WARNING"},
             )
             for i in range(workers)
         ]
-        for proc in procs:
-            assert proc.stdout is not None
-            if proc.stdout.readline().strip() != "ready":
-                raise SystemExit("a worker did not start")
-        start = time.perf_counter()
-        for proc in procs:
-            assert proc.stdin is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
         trips = 0
         for proc in procs:
-            out, _ = proc.communicate(timeout=900)
-            trips += int(out.strip().splitlines()[-1].split()[-1])
+            _, err = proc.communicate(timeout=900)
+            if proc.returncode != 0:
+                raise SystemExit(f"a worker failed: {err[-500:]}")
+            trips += int(err.rsplit("stopped:", 1)[1].split()[0])
         elapsed = time.perf_counter() - start
     if trips != devices:
         raise SystemExit(f"expected one trip per device, scored {trips}")
@@ -188,12 +161,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="rounds of (one worker, two workers)")
     parser.add_argument("--devices", type=int, default=32, help="devices with one 10-minute drive each")
-    parser.add_argument("--work", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.work:
-        url, name, subjects, index, count = args.work
-        _work(url, name, subjects, int(index), int(count))
-        return
     rates: dict[int, list[float]] = {1: [], 2: []}
     loads = []
     for _ in range(args.rounds):

@@ -71,6 +71,7 @@ class StreamStorer:
         self._client: Client | None = None
         self._subs: list[JetStreamContext.PullSubscription] = []
         self.stored = 0  # batches this storer handled (stored now or found stored)
+        self.devices: set[int] = set()  # the devices whose batches it handled
 
     async def start(self) -> None:
         self._client, js = await connect(self._config)
@@ -126,6 +127,7 @@ class StreamStorer:
             return sum([await self._one(msg, item) for msg, item in zip(messages, items, strict=True)])
         for msg in messages:
             await msg.ack()
+        self.devices.update(device_id for device_id, _ in items)
         return len(messages)
 
     async def _one(self, msg: Msg, item: tuple[int, bytes]) -> int:
@@ -136,6 +138,7 @@ class StreamStorer:
             await msg.term()
             return 0
         await msg.ack()
+        self.devices.add(item[0])
         return 1
 
     async def run(self, stop: "Stop", *, idle_s: float = 0.5) -> None:

@@ -1,6 +1,7 @@
 """A score worker's storing loop as its own process, for the kill and sharing tests:
 `python storer_process.py DATABASE_URL NATS_URL STREAM SUBJECTS INDEX COUNT IDLE_S`.
-Stores the owned shards until nothing came for IDLE_S seconds, then prints how many it handled."""
+Stores the owned shards until nothing came for IDLE_S seconds, then prints the devices whose
+batches it handled and how many batches (redeliveries included)."""
 
 import asyncio
 import sys
@@ -24,6 +25,7 @@ async def main(argv: list[str]) -> None:
             print(f"handled {storer.stored}", flush=True)
     await storer.close()
     engine.dispose()
+    print(f"devices {' '.join(map(str, sorted(storer.devices)))}", flush=True)
     print(f"done {storer.stored}", flush=True)
 
 
