@@ -36,7 +36,12 @@ def create_app(
         lifespan=lambda app: batch_stream(app, settings),
     )
     app.state.settings = settings
-    install_database(app, engine if engine is not None else make_engine(settings.database_url))
+    if engine is None:
+        # bounded per process, as the insurer API's (README: sizing rule)
+        engine = make_engine(
+            settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+        )
+    install_database(app, engine)
     if ingest_limits is not None:
         app.state.ingest_limits = ingest_limits
     for router in ROUTERS:
