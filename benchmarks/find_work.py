@@ -88,12 +88,27 @@ def _world(admin: Engine, samples: int, now_ns: int) -> tuple[str, str]:
     return schema, url
 
 
+def _reachable() -> str | None:
+    """None when PostgreSQL (and NATS) answer, else what does not."""
+    try:
+        engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+    except Exception:
+        return f"nothing answers at {PG_URL}"
+    return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--small", type=int, default=1_000_000)
     parser.add_argument("--large", type=int, default=10_000_000)
     parser.add_argument("--rounds", type=int, default=60, help="interleaved calls of the work source per size")
     args = parser.parse_args()
+    if (problem := _reachable()) is not None:
+        print(f"{Path(__file__).name}: skipped, {problem}")
+        return
     admin = create_engine(PG_URL)
     now_ns = time.time_ns()
     sizes = (args.small, args.large)

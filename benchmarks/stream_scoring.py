@@ -17,6 +17,7 @@ Run: `.venv/bin/python benchmarks/stream_scoring.py [--rounds 3] [--devices 32]`
 import argparse
 import asyncio
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -157,11 +158,31 @@ def _round(devices: int, workers: int) -> tuple[float, int]:
     return samples / elapsed, trips
 
 
+def _reachable() -> str | None:
+    """None when PostgreSQL (and NATS) answer, else what does not."""
+    try:
+        engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+    except Exception:
+        return f"nothing answers at {PG_URL}"
+    host, port = NATS_URL.removeprefix("nats://").split(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=3).close()
+    except OSError:
+        return f"nothing answers at {NATS_URL}"
+    return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="rounds of (one worker, two workers)")
     parser.add_argument("--devices", type=int, default=32, help="devices with one 10-minute drive each")
     args = parser.parse_args()
+    if (problem := _reachable()) is not None:
+        print(f"{Path(__file__).name}: skipped, {problem}")
+        return
     rates: dict[int, list[float]] = {1: [], 2: []}
     loads = []
     for _ in range(args.rounds):
