@@ -35,12 +35,17 @@ def _register_api(app: typer.Typer) -> None:
     def serve(
         host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+        workers: Annotated[
+            int, typer.Option(min=1, max=64, help="Worker processes sharing the port (about one per core).")
+        ] = 1,
     ) -> None:
         """Serve the insurer API (scoring routes included) over the configured database.
 
         Reads NEOT_DATABASE_URL, NEOT_DATA_DIR, NEOT_SECRET_KEY and NEOT_ENVIRONMENT; outside
         development a real NEOT_SECRET_KEY is required. A chain deployment in the data folder
-        enables charging and payouts. Run `neot db upgrade` first.
+        enables charging and payouts. Run `neot db upgrade` first. Each worker process keeps its
+        own pool of NEOT_DB_POOL_SIZE (+ NEOT_DB_MAX_OVERFLOW) connections: see the README's
+        sizing rule before raising --workers against PostgreSQL.
         """
         import uvicorn
 
@@ -48,10 +53,23 @@ def _register_api(app: typer.Typer) -> None:
         from neot.errors import UserError
 
         try:
-            application = create_app()
+            application = create_app()  # in this process too: refuses bad settings before forking
         except ValueError as exc:  # settings refused (e.g. the default secret outside development)
             raise UserError(str(exc), "set the NEOT_* variables named above") from exc
-        uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
+        if workers == 1:
+            uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
+            return
+        # Several processes behind one port: uvicorn binds it once and each worker accepts on it,
+        # building its own app (its own pool and revocation poll) from the same environment.
+        uvicorn.run(
+            "insurer_api.app:create_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+        )
 
     @api.command("create-admin")
     def create_admin(

@@ -2,8 +2,10 @@
 
 - `SessionDep`: one database session per request (shared with the mounted scoring routers);
   handlers commit, anything uncommitted rolls back.
-- `CurrentUser`: the signed-in, active `models.User`, from `Authorization: Bearer <token>` where
-  the token is a JWT from `POST /v1/auth/token` or an API key (`neot_…`).
+- `CurrentUser`: the signed-in user as a `models.User` holding id, role and party (what
+  authorisation reads), from `Authorization: Bearer <token>` where the token is a JWT from
+  `POST /v1/auth/token` (read from its signed claims, no query) or an API key (`neot_…`, looked
+  up on a worker thread). It is not attached to a session; load the row for anything else.
 - `require_role(Role.INSURER, …)`: a route dependency refusing other roles with 403; put it in
   the decorator (`dependencies=[require_role(Role.INSURER)]`) so handlers never check roles.
 - `SettingsDep`: the app's `neot.settings.Settings`.
@@ -18,8 +20,16 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
-from insurer_api.auth import API_KEY_MARK, InvalidCredentialError, decode_access_token, user_for_api_key
+from insurer_api.auth import (
+    API_KEY_MARK,
+    InvalidCredentialError,
+    RevocationList,
+    TokenClaims,
+    decode_access_token,
+    user_for_api_key,
+)
 from insurer_api.errors import AuthenticationError, PermissionDeniedError
 from insurer_api.schemas import MAX_ID
 from models import Role, User
@@ -72,36 +82,47 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
 async def get_current_user(
-    session: SessionDep,
+    request: Request,
     settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User:
-    """The active user behind the bearer credential; 401 for anything missing, bad or expired.
+    """The active user behind the bearer credential; 401 for anything missing, bad, expired or revoked.
 
-    Async on purpose: its one primary-key (or key-prefix) lookup is cheaper than the hop to a
-    worker thread a sync dependency costs, and every authenticated request pays it.
+    Async on purpose: a token is checked from its signature and claims and this process's
+    revocation list, with no I/O, so it costs no hop to a worker thread; an API key needs its
+    row, which is read on a worker thread with a session of its own (never on the event loop).
     """
     if not token:
         raise AuthenticationError("not signed in: send `Authorization: Bearer <token or API key>`")
     try:
         if token.startswith(API_KEY_MARK):
-            by_key = user_for_api_key(session=session, key=token)
-            _release_connection(session)
-            return by_key
+            factory: sessionmaker[Session] = request.app.state.session_factory
+            return await run_in_threadpool(_user_for_key, factory, token)
         claims = decode_access_token(token, secret=settings.secret_key.get_secret_value())
     except InvalidCredentialError as exc:
         raise AuthenticationError(str(exc)) from exc
-    user = session.get(User, claims.user_id)
-    if user is None or not user.is_active:
+    revocations: RevocationList = request.app.state.revocations
+    if revocations.voids(claims.user_id, claims.issued_at):
         raise AuthenticationError("the account behind this token no longer exists or is disabled")
-    _release_connection(session)
-    return user
+    return _principal(claims)
 
 
-def _release_connection(session: Session) -> None:
-    """End the read transaction so the connection goes back to the pool while the request waits
-    for a worker thread (sessions keep loaded rows on commit); the handler takes a fresh one."""
-    session.commit()
+def _user_for_key(factory: sessionmaker[Session], key: str) -> User:
+    with factory() as session:
+        return user_for_api_key(session=session, key=key)
+
+
+def _principal(claims: TokenClaims) -> User:
+    """The user a valid token speaks for, built from its claims (detached: no session, no query)."""
+    party, role = claims.party_id, claims.role
+    return User(
+        id=claims.user_id,
+        role=role,
+        driver_id=party if role is Role.DRIVER else None,
+        insurer_id=party if role is Role.INSURER else None,
+        shop_id=party if role is Role.REPAIR_SHOP else None,
+        is_active=True,
+    )
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

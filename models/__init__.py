@@ -1,6 +1,6 @@
 """SQLAlchemy 2 typed tables of NEOT and the session factory. Alembic (`migrations/`) owns the schema."""
 
-from models._auth import ApiKey, Role, User
+from models._auth import ApiKey, CredentialRevocation, Role, User
 from models._base import Base, UTCDateTime, utcnow
 from models._commitments import AnchorAttempt, Commitment
 from models._idempotency import IdempotentRequest, RequestState
@@ -15,6 +15,16 @@ from models._money import (
     UnbalancedEntryError,
 )
 from models._parties import Device, Driver, Insurer, RepairShop, Vehicle
+from models._partitions import (
+    MonthPartition,
+    drop_month_partition,
+    ensure_month_partitions,
+    is_month_partition,
+    month_of_ns,
+    month_partition,
+    month_partitions,
+    months_spanned,
+)
 from models._policies import EpochState, Policy, PolicyStatus, ScoreEpoch
 from models._session import make_engine, make_session_factory, session_scope
 from models._statements import Product, Statement, StatementScore
@@ -35,6 +45,7 @@ __all__ = [
     "ApiKey",
     "Base",
     "Commitment",
+    "CredentialRevocation",
     "Device",
     "DeviceStatusReport",
     "DirtyDevice",
@@ -46,6 +57,7 @@ __all__ = [
     "JobState",
     "JournalEntry",
     "LedgerAccount",
+    "MonthPartition",
     "Payment",
     "PaymentState",
     "Policy",
@@ -69,8 +81,15 @@ __all__ = [
     "UploadBatch",
     "User",
     "Vehicle",
+    "drop_month_partition",
+    "ensure_month_partitions",
+    "is_month_partition",
     "make_engine",
     "make_session_factory",
+    "month_of_ns",
+    "month_partition",
+    "month_partitions",
+    "months_spanned",
     "session_scope",
     "utcnow",
 ]

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models._base import Base, str_enum, utcnow
 
-__all__ = ["ApiKey", "Role", "User"]
+__all__ = ["ApiKey", "CredentialRevocation", "Role", "User"]
 
 
 class Role(StrEnum):
@@ -65,3 +65,18 @@ class ApiKey(Base):
     secret_sha256: Mapped[bytes] = mapped_column(LargeBinary(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+
+
+class CredentialRevocation(Base):
+    """Every access token of `user_id` issued at or before `revoked_at` is void.
+
+    Access tokens are checked without a query: API processes poll this small table (the rows of
+    one token lifetime) and refuse the tokens it voids. Written in the transaction that disables
+    an account, so a disabled user is refused by every process within one poll.
+    """
+
+    __tablename__ = "credential_revocations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -19,7 +19,7 @@ class Commitment(Base):
     """One leaf: `salt ‖ canonical` hashed into `leaf_hash`, placed in an epoch when it closes.
 
     `canonical` is the record exactly as committed (canonical JSON with its `type`), so a proof is
-    rebuilt from this row alone even if the source record's table changes shape later.
+    rebuilt from this row (and its epoch's) alone even if the source record's table changes shape later.
     """
 
     __tablename__ = "commitments"
@@ -36,6 +36,9 @@ class Commitment(Base):
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     epoch: Mapped[int | None] = mapped_column(ForeignKey("score_epochs.epoch"), index=True)
     leaf_index: Mapped[int | None]
+    #: the leaf's audit path (sibling hashes leaf to root, 32 bytes each), stored when its epoch
+    #: closes: a proof is then read, never recomputed
+    audit_path: Mapped[bytes | None] = mapped_column(LargeBinary)
     committed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -4,7 +4,7 @@ events, trip scores."""
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, PrimaryKeyConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models._base import Base, str_enum, utcnow
@@ -23,29 +23,40 @@ __all__ = [
 
 
 class UploadBatch(Base):
-    """One signed batch as received. (device, seq) identifies it: a repeat is never stored twice."""
+    """One signed batch as received. (device, seq) is its key: a repeat is never stored twice.
+
+    The key leads with `device_id`, the column Citus would distribute by, so batches and their
+    samples of one device live on one shard (see the README's sharding plan).
+    """
 
     __tablename__ = "upload_batches"
-    __table_args__ = (UniqueConstraint("device_id", "seq"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
-    seq: Mapped[int]
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     content_sha256: Mapped[bytes] = mapped_column(LargeBinary(32))
     sample_count: Mapped[int]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Sample(Base):
-    """One merged OBD-II + GPS reading. Absent readings are NULL, never zero. SI-ish units in names."""
+    """One merged OBD-II + GPS reading. Absent readings are NULL, never zero. SI-ish units in names.
+
+    Keyed by (device, time, seq): times strictly increase within a batch, and `seq` names the
+    batch in `upload_batches` by the same (device_id, seq) key. No per-row foreign key: the batch
+    row, written in the same transaction, already ties every sample to a registered device, and
+    a foreign-key check per row would cap bulk loading. On PostgreSQL the table is partitioned by
+    month of `time_ns` (`models.month_partitions`), so retention drops whole partitions.
+    """
 
     __tablename__ = "samples"
-    __table_args__ = (Index("ix_samples_device_time", "device_id", "time_ns"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("device_id", "time_ns", "seq"),
+        {"postgresql_partition_by": "RANGE (time_ns)"},
+    )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("upload_batches.id"), index=True)
-    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
-    time_ns: Mapped[int]
+    device_id: Mapped[int] = mapped_column(autoincrement=False)
+    time_ns: Mapped[int] = mapped_column(autoincrement=False)
+    seq: Mapped[int] = mapped_column(autoincrement=False)
     lat: Mapped[float | None]
     lon: Mapped[float | None]
     gps_speed_kmh: Mapped[float | None]
@@ -119,10 +130,14 @@ class Trip(Base):
     """A contiguous drive of one device, split on stops or data gaps."""
 
     __tablename__ = "trips"
-    __table_args__ = (UniqueConstraint("device_id", "start_ns"),)
+    # (device, end) serves a device's watermark and its trips ending in a month without a filter step
+    __table_args__ = (
+        UniqueConstraint("device_id", "start_ns"),
+        Index("ix_trips_device_id_end_ns", "device_id", "end_ns"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), index=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
     start_ns: Mapped[int]
     end_ns: Mapped[int]
     distance_m: Mapped[float]

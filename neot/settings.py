@@ -62,6 +62,27 @@ class Settings(LogSettings):
         default=SecretStr(DEFAULT_SECRET_KEY), description="HMAC key signing API access tokens (JWT)"
     )
     access_token_ttl_s: int = Field(default=3600, gt=0, le=7 * 24 * 3600)
+    stream_url: str = Field(
+        default="", description="nats://host:4222 puts verified batches on a NATS JetStream stream; empty: in-process"
+    )
+    stream_name: str = Field(default="NEOT_BATCHES", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    stream_subjects: str = Field(default="neot.batches", pattern=r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
+    stream_shards: int = Field(default=16, ge=1, le=1024, description="Device shards: one subject and consumer each")
+    stream_ack_wait_s: float = Field(
+        default=30.0, gt=0, le=3600, description="A batch a worker took but did not confirm is redelivered after this"
+    )
+    sample_retention_days: float = Field(
+        default=90, ge=0, description="Days raw samples are kept after their month is billed, then deleted"
+    )
+    revocation_poll_s: float = Field(
+        default=1.0, gt=0, le=60, description="How often each API process re-reads revoked sign-ins"
+    )
+    db_pool_size: int = Field(
+        default=8, ge=1, le=200, description="Database connections each API process keeps (README: sizing rule)"
+    )
+    db_max_overflow: int = Field(
+        default=4, ge=0, le=200, description="Connections an API process may open beyond its pool, briefly"
+    )
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":

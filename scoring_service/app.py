@@ -16,6 +16,7 @@ from scoring_service.devices import router as devices_router
 from scoring_service.ingest import IngestLimits
 from scoring_service.ingest import router as ingest_router
 from scoring_service.monitoring import router as monitoring_router
+from scoring_service.stream import batch_stream
 
 __all__ = ["ROUTERS", "create_app"]
 
@@ -32,9 +33,15 @@ def create_app(
         title="NEOT scoring service",
         version=__version__,
         description="The device edge: verified ingestion of signed telemetry batches and trouble-code reports.",
+        lifespan=lambda app: batch_stream(app, settings),
     )
     app.state.settings = settings
-    install_database(app, engine if engine is not None else make_engine(settings.database_url))
+    if engine is None:
+        # bounded per process, as the insurer API's (README: sizing rule)
+        engine = make_engine(
+            settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+        )
+    install_database(app, engine)
     if ingest_limits is not None:
         app.state.ingest_limits = ingest_limits
     for router in ROUTERS:

@@ -7,15 +7,18 @@ from sqlalchemy.orm import Session
 from insurer_api.auth._passwords import hash_password, verify_against_nothing, verify_password
 from insurer_api.auth._tokens import InvalidCredentialError, api_key_matches, generate_api_key, split_api_key
 from insurer_api.errors import ConflictError, NotFoundError
-from models import ApiKey, Role, User, utcnow
+from insurer_api.pagination import Page, Paged, by_id, paged
+from models import ApiKey, CredentialRevocation, Role, User, utcnow
 
 __all__ = [
     "authenticate",
     "create_api_key",
     "create_user",
+    "deactivate_user",
     "get_user_by_username",
     "list_api_keys",
     "normalise_username",
+    "party_id_of",
     "revoke_api_key",
     "user_for_api_key",
 ]
@@ -89,8 +92,9 @@ def create_api_key(*, session: Session, user: User, name: str) -> tuple[ApiKey, 
     return row, generated.key
 
 
-def list_api_keys(*, session: Session, user_id: int) -> list[ApiKey]:
-    return list(session.scalars(select(ApiKey).where(ApiKey.user_id == user_id).order_by(ApiKey.id)))
+def list_api_keys(*, session: Session, user_id: int, page: Page) -> Paged[ApiKey]:
+    query = page.apply(select(ApiKey).where(ApiKey.user_id == user_id), ApiKey.id)
+    return paged(session.scalars(query).all(), page, by_id)
 
 
 def revoke_api_key(*, session: Session, user_id: int, key_id: int) -> ApiKey:
@@ -101,3 +105,24 @@ def revoke_api_key(*, session: Session, user_id: int, key_id: int) -> ApiKey:
     if row.revoked_at is None:
         row.revoked_at = utcnow()
     return row
+
+
+def party_id_of(user: User) -> int | None:
+    """The id of the party `user` acts for: its driver, insurer or shop (None for an admin)."""
+    return user.driver_id or user.insurer_id or user.shop_id
+
+
+def deactivate_user(*, session: Session, user_id: int) -> CredentialRevocation:
+    """Disable the account and void its access tokens (API keys stop with the account).
+
+    The revocation row is what API processes poll; apply it to this process's `RevocationList`
+    after commit to refuse the tokens here at once.
+    """
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundError.of("user", user_id)
+    user.is_active = False
+    revocation = CredentialRevocation(user_id=user_id, revoked_at=utcnow())
+    session.add(revocation)
+    session.flush()
+    return revocation

@@ -1,7 +1,9 @@
 """Access tokens (HS256 JWTs with an expiry) and API keys for machines.
 
-A JWT carries only the user id and role; every request still loads the user, so a deactivated
-account stops working at once even while its token is unexpired.
+A JWT carries the user id, role and the party the user acts for (driver, insurer or shop), which
+is everything authorisation reads: a request with a token costs no query. A disabled account's
+tokens are voided through `credential_revocations` (see `RevocationList`), which every API
+process polls, so they stop working within one poll although unexpired.
 
 An API key reads `neot_<prefix>_<secret>`: the prefix finds the row, the secret is compared by
 SHA-256 in constant time. It is told apart from a JWT by its `neot_` start.
@@ -49,17 +51,28 @@ class AccessToken:
 
 @dataclass(frozen=True, slots=True)
 class TokenClaims:
+    """What a valid token says: who, in which role, for which party (None for admins), since when."""
+
     user_id: int
     role: Role
+    party_id: int | None
+    issued_at: int  # UTC seconds since the epoch
 
 
 def create_access_token(
-    *, user_id: int, role: Role, secret: str, ttl_s: int, now: datetime | None = None
+    *, user_id: int, role: Role, party_id: int | None, secret: str, ttl_s: int, now: datetime | None = None
 ) -> AccessToken:
-    """A signed token for `user_id` that expires `ttl_s` seconds from `now`."""
+    """A signed token for `user_id` acting for `party_id` that expires `ttl_s` seconds from `now`."""
     issued = now or utcnow()
     expires = issued + timedelta(seconds=ttl_s)
-    claims = {"sub": str(user_id), "role": role.value, "aud": _AUDIENCE, "iat": issued, "exp": expires}
+    claims = {
+        "sub": str(user_id),
+        "role": role.value,
+        "pid": party_id,
+        "aud": _AUDIENCE,
+        "iat": issued,
+        "exp": expires,
+    }
     return AccessToken(token=jwt.encode(claims, secret, algorithm=_ALGORITHM), expires_at=expires)
 
 
@@ -71,15 +84,18 @@ def decode_access_token(token: str, *, secret: str) -> TokenClaims:
             secret,
             algorithms=[_ALGORITHM],
             audience=_AUDIENCE,
-            options={"require": ["sub", "exp", "iat", "aud", "role"]},
+            options={"require": ["sub", "exp", "iat", "aud", "role"]},  # `pid` may be null: checked below
         )
     except jwt.ExpiredSignatureError as exc:
         raise InvalidCredentialError("the access token has expired; sign in again") from exc
     except jwt.PyJWTError as exc:
         raise InvalidCredentialError("the access token is not valid") from exc
     try:
-        return TokenClaims(user_id=int(claims["sub"]), role=Role(claims["role"]))
-    except (ValueError, TypeError) as exc:
+        role, party, issued = Role(claims["role"]), claims["pid"], claims["iat"]  # KeyError: no `pid`
+        if (party is None) != (role is Role.ADMIN) or not isinstance(party, int | None) or not isinstance(issued, int):
+            raise ValueError("role and party disagree")
+        return TokenClaims(user_id=int(claims["sub"]), role=role, party_id=party, issued_at=issued)
+    except (KeyError, ValueError, TypeError) as exc:
         raise InvalidCredentialError("the access token is not valid") from exc
 
 

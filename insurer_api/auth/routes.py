@@ -3,13 +3,15 @@
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Response
 
-from insurer_api.auth._crud import authenticate, create_api_key, list_api_keys, revoke_api_key
+from insurer_api.auth._crud import authenticate, create_api_key, list_api_keys, party_id_of, revoke_api_key
 from insurer_api.auth._schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, Token, UserPublic
 from insurer_api.auth._tokens import create_access_token
 from insurer_api.deps import CurrentUser, ObjectId, SessionDep, SettingsDep
 from insurer_api.errors import AuthenticationError
+from insurer_api.pagination import PageDep, respond
+from models import User
 
 __all__ = ["router"]
 
@@ -35,6 +37,7 @@ def login(
     access = create_access_token(
         user_id=user.id,
         role=user.role,
+        party_id=party_id_of(user),
         secret=settings.secret_key.get_secret_value(),
         ttl_s=settings.access_token_ttl_s,
     )
@@ -43,8 +46,11 @@ def login(
 
 
 @router.get("/me", response_model=UserPublic, summary="The signed-in user")
-def me(user: CurrentUser) -> UserPublic:
-    return UserPublic.model_validate(user)
+def me(user: CurrentUser, session: SessionDep) -> UserPublic:
+    row = session.get(User, user.id)  # the token carries no name: the account row does
+    if row is None or not row.is_active:
+        raise AuthenticationError("the account behind this credential no longer exists or is disabled")
+    return UserPublic.model_validate(row)
 
 
 @router.post("/api-keys", response_model=ApiKeyCreated, status_code=201, summary="Create an API key")
@@ -59,8 +65,9 @@ def create_key(body: ApiKeyCreate, user: CurrentUser, session: SessionDep) -> Ap
 
 
 @router.get("/api-keys", response_model=list[ApiKeyPublic], summary="The signed-in user's API keys")
-def list_keys(user: CurrentUser, session: SessionDep) -> list[ApiKeyPublic]:
-    return [ApiKeyPublic.model_validate(k) for k in list_api_keys(session=session, user_id=user.id)]
+def list_keys(user: CurrentUser, session: SessionDep, page: PageDep, response: Response) -> list[ApiKeyPublic]:
+    result = list_api_keys(session=session, user_id=user.id, page=page)
+    return [ApiKeyPublic.model_validate(k) for k in respond(response, page, result)]
 
 
 @router.delete("/api-keys/{key_id}", response_model=ApiKeyPublic, summary="Revoke one of your API keys")

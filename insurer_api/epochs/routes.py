@@ -2,13 +2,13 @@
 every signed-in user may list them, and anyone can read the same roots from the chain."""
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from insurer_api.deps import CurrentUser, SessionDep
+from insurer_api.pagination import PageDep, paged, respond
 from models import EpochState, ScoreEpoch
 
 __all__ = ["EpochPublic", "router"]
@@ -28,12 +28,9 @@ class EpochPublic(BaseModel):
 
 
 @router.get("/epochs", response_model=list[EpochPublic], summary="Score epochs and their anchors, newest first")
-def get_epochs(
-    user: CurrentUser,
-    session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[EpochPublic]:
-    rows = session.scalars(select(ScoreEpoch).order_by(ScoreEpoch.epoch.desc()).limit(limit))
+def get_epochs(user: CurrentUser, session: SessionDep, page: PageDep, response: Response) -> list[EpochPublic]:
+    query = page.apply(select(ScoreEpoch), ScoreEpoch.epoch, descending=True)
+    epochs = paged(session.scalars(query).all(), page, lambda e: (e.epoch,))
     return [
         EpochPublic(
             epoch=e.epoch,
@@ -45,5 +42,5 @@ def get_epochs(
             opened_at=e.opened_at,
             closed_at=e.closed_at,
         )
-        for e in rows
+        for e in respond(response, page, epochs)
     ]

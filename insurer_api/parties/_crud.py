@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 from insurer_api.access import driver_visible, get_visible, insurer_visible
 from insurer_api.auth import create_user, get_user_by_username
 from insurer_api.errors import ConflictError, InvalidRequestError
+from insurer_api.pagination import Page, Paged, by_id, paged
 from insurer_api.parties._schemas import DriverSignup, InsurerCreate, UserCreate
 from models import Driver, Insurer, RepairShop, Role, User
 
@@ -66,8 +67,9 @@ def create_account(*, session: Session, data: UserCreate) -> User:
     )
 
 
-def list_insurers(*, session: Session, viewer: User) -> list[Insurer]:
-    return list(session.scalars(select(Insurer).where(insurer_visible(viewer)).order_by(Insurer.id)))
+def list_insurers(*, session: Session, viewer: User, page: Page) -> Paged[Insurer]:
+    query = page.apply(select(Insurer).where(insurer_visible(viewer)), Insurer.id)
+    return paged(session.scalars(query).all(), page, by_id)
 
 
 def get_insurer(*, session: Session, viewer: User, insurer_id: int) -> Insurer:
@@ -76,8 +78,9 @@ def get_insurer(*, session: Session, viewer: User, insurer_id: int) -> Insurer:
     )
 
 
-def list_drivers(*, session: Session, viewer: User) -> list[Driver]:
-    return list(session.scalars(select(Driver).where(driver_visible(viewer)).order_by(Driver.id)))
+def list_drivers(*, session: Session, viewer: User, page: Page) -> Paged[Driver]:
+    query = page.apply(select(Driver).where(driver_visible(viewer)), Driver.id)
+    return paged(session.scalars(query).all(), page, by_id)
 
 
 def get_driver(*, session: Session, viewer: User, driver_id: int) -> Driver:

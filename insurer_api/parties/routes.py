@@ -1,10 +1,11 @@
 """`/v1/insurers`, `/v1/drivers`, `/v1/users`: who takes part, and their accounts."""
 
 import structlog
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
-from insurer_api.auth import UserPublic
+from insurer_api.auth import RevocationList, UserPublic, deactivate_user
 from insurer_api.deps import CurrentUser, ObjectId, SessionDep, require_role
+from insurer_api.pagination import PageDep, respond
 from insurer_api.parties._crud import (
     create_account,
     create_insurer,
@@ -15,7 +16,7 @@ from insurer_api.parties._crud import (
     sign_up_driver,
 )
 from insurer_api.parties._schemas import DriverPublic, DriverSignup, InsurerCreate, InsurerPublic, UserCreate
-from models import Role
+from models import Role, User
 
 __all__ = ["router"]
 
@@ -40,8 +41,9 @@ def post_insurer(body: InsurerCreate, session: SessionDep) -> InsurerPublic:
 
 
 @router.get("/insurers", response_model=list[InsurerPublic], dependencies=[_READERS], summary="Insurers you deal with")
-def get_insurers(user: CurrentUser, session: SessionDep) -> list[InsurerPublic]:
-    return [InsurerPublic.model_validate(i) for i in list_insurers(session=session, viewer=user)]
+def get_insurers(user: CurrentUser, session: SessionDep, page: PageDep, response: Response) -> list[InsurerPublic]:
+    result = list_insurers(session=session, viewer=user, page=page)
+    return [InsurerPublic.model_validate(i) for i in respond(response, page, result)]
 
 
 @router.get("/insurers/{insurer_id}", response_model=InsurerPublic, dependencies=[_READERS], summary="One insurer")
@@ -59,8 +61,9 @@ def post_driver(body: DriverSignup, session: SessionDep) -> DriverPublic:
 
 
 @router.get("/drivers", response_model=list[DriverPublic], dependencies=[_READERS], summary="Drivers you may see")
-def get_drivers(user: CurrentUser, session: SessionDep) -> list[DriverPublic]:
-    return [DriverPublic.model_validate(d) for d in list_drivers(session=session, viewer=user)]
+def get_drivers(user: CurrentUser, session: SessionDep, page: PageDep, response: Response) -> list[DriverPublic]:
+    result = list_drivers(session=session, viewer=user, page=page)
+    return [DriverPublic.model_validate(d) for d in respond(response, page, result)]
 
 
 @router.get("/drivers/{driver_id}", response_model=DriverPublic, dependencies=[_READERS], summary="One driver")
@@ -79,4 +82,21 @@ def post_user(body: UserCreate, session: SessionDep) -> UserPublic:
     user = create_account(session=session, data=body)
     session.commit()
     _log.info("account created", user_id=user.id, role=user.role.value)
+    return UserPublic.model_validate(user)
+
+
+@router.post(
+    "/users/{user_id}/deactivate",
+    response_model=UserPublic,
+    dependencies=[require_role(Role.ADMIN)],
+    summary="Disable an account: its tokens and API keys stop working",
+)
+def post_deactivate_user(user_id: ObjectId, session: SessionDep, request: Request) -> UserPublic:
+    """Refused here at once, and by every other API process within one revocation poll."""
+    revocation = deactivate_user(session=session, user_id=user_id)
+    session.commit()
+    revocations: RevocationList = request.app.state.revocations
+    revocations.note(user_id, revocation.revoked_at)
+    _log.info("account disabled", user_id=user_id)
+    user = session.get(User, user_id)
     return UserPublic.model_validate(user)

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from insurer_api.access import get_visible, policy_visible, product_visible
 from insurer_api.errors import ConflictError, InvalidRequestError, NotFoundError, PermissionDeniedError
+from insurer_api.pagination import Page, Paged, by_id, paged
 from insurer_api.policies._schemas import DefinitionPublic, PolicyCreate, ProductCreate
 from models import Driver, Policy, PolicyStatus, Product, User, Vehicle
 from scoring_service.errors import ProductError
@@ -72,8 +73,9 @@ def create_product(*, session: Session, insurer_id: int, data: ProductCreate) ->
     return product
 
 
-def list_products(*, session: Session, viewer: User) -> list[Product]:
-    return list(session.scalars(select(Product).where(product_visible(viewer)).order_by(Product.id)))
+def list_products(*, session: Session, viewer: User, page: Page) -> Paged[Product]:
+    query = page.apply(select(Product).where(product_visible(viewer)), Product.id)
+    return paged(session.scalars(query).all(), page, by_id)
 
 
 def get_product(*, session: Session, viewer: User, product_id: int) -> Product:
@@ -131,8 +133,9 @@ def create_policy(*, session: Session, insurer: User, data: PolicyCreate) -> Pol
     return policy
 
 
-def list_policies(*, session: Session, viewer: User) -> list[Policy]:
-    return list(session.scalars(select(Policy).where(policy_visible(viewer)).order_by(Policy.id)))
+def list_policies(*, session: Session, viewer: User, page: Page) -> Paged[Policy]:
+    query = page.apply(select(Policy).where(policy_visible(viewer)), Policy.id)
+    return paged(session.scalars(query).all(), page, by_id)
 
 
 def get_policy(*, session: Session, viewer: User, policy_id: int) -> Policy:

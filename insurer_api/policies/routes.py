@@ -1,10 +1,11 @@
 """`/v1/product-definitions`, `/v1/products`, `/v1/policies`: what is sold and to whom."""
 
 import structlog
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from insurer_api.deps import CurrentUser, ObjectId, SessionDep, require_role
 from insurer_api.errors import PermissionDeniedError
+from insurer_api.pagination import PageDep, respond
 from insurer_api.policies._crud import (
     accept_policy,
     cancel_policy,
@@ -51,8 +52,9 @@ def post_product(body: ProductCreate, user: CurrentUser, session: SessionDep) ->
 
 
 @router.get("/products", response_model=list[ProductPublic], dependencies=[_READERS], summary="Products you may see")
-def get_products(user: CurrentUser, session: SessionDep) -> list[ProductPublic]:
-    return [ProductPublic.model_validate(p) for p in list_products(session=session, viewer=user)]
+def get_products(user: CurrentUser, session: SessionDep, page: PageDep, response: Response) -> list[ProductPublic]:
+    result = list_products(session=session, viewer=user, page=page)
+    return [ProductPublic.model_validate(p) for p in respond(response, page, result)]
 
 
 @router.get("/products/{product_id}", response_model=ProductPublic, dependencies=[_READERS], summary="One product")
@@ -71,8 +73,9 @@ def post_policy(body: PolicyCreate, user: CurrentUser, session: SessionDep) -> P
 
 
 @router.get("/policies", response_model=list[PolicyPublic], dependencies=[_READERS], summary="Policies you may see")
-def get_policies(user: CurrentUser, session: SessionDep) -> list[PolicyPublic]:
-    return [PolicyPublic.model_validate(p) for p in list_policies(session=session, viewer=user)]
+def get_policies(user: CurrentUser, session: SessionDep, page: PageDep, response: Response) -> list[PolicyPublic]:
+    result = list_policies(session=session, viewer=user, page=page)
+    return [PolicyPublic.model_validate(p) for p in respond(response, page, result)]
 
 
 @router.get("/policies/{policy_id}", response_model=PolicyPublic, dependencies=[_READERS], summary="One policy")

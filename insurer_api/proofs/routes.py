@@ -8,7 +8,7 @@ anchored it says `"anchor": null, "state": "pending"`.
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +18,7 @@ from insurer_api.deps import CurrentUser, ObjectId, SessionDep, require_role
 from insurer_api.errors import NotFoundError
 from models import Commitment, Driver, Policy, RepairJob, Role, Statement, TripScore, User
 from protocol import RecordType, parse_json
-from scoring_service.anchoring import RecordNotCommitted, TreeCache, build_proof
+from scoring_service.anchoring import RecordNotCommitted, build_proof
 
 __all__ = ["router"]
 
@@ -102,14 +102,11 @@ def _authorise(session: Session, user: User, record_type: RecordType, record_id:
         404: {"description": "No such record, not visible to the caller, or not committed yet"},
     },
 )
-def get_proof(
-    record_type: RecordType, record_id: ObjectId, session: SessionDep, user: CurrentUser, request: Request
-) -> JSONResponse:
+def get_proof(record_type: RecordType, record_id: ObjectId, session: SessionDep, user: CurrentUser) -> JSONResponse:
     """The record, its salt, its audit path, the epoch root and where that root is anchored on NEO."""
     _authorise(session, user, record_type, record_id)
-    trees: TreeCache = request.app.state.proof_trees
     try:
-        proof = build_proof(session, record_type=record_type, record_id=record_id, trees=trees)
+        proof = build_proof(session, record_type=record_type, record_id=record_id)
     except RecordNotCommitted as exc:
         raise NotFoundError(f"{record_type} {record_id} has no commitment yet") from exc
     document: dict[str, Any] = proof.to_json()

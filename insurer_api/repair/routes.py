@@ -35,6 +35,7 @@ from insurer_api.errors import (
     InvalidRequestError,
     NotFoundError,
 )
+from insurer_api.pagination import PageDep, by_id, paged, respond
 from insurer_api.payments import (
     IdempotencyKey,
     PaymentError,
@@ -151,8 +152,9 @@ def post_shop(body: ShopSignup, session: SessionDep) -> ShopPublic:
     dependencies=[_SIGNED_IN],
     summary="Every shop: the public inputs of Negotiation",
 )
-def get_shops(session: SessionDep) -> list[ShopPublic]:
-    return [_shop_public(session, s) for s in session.scalars(select(RepairShop).order_by(RepairShop.id))]
+def get_shops(session: SessionDep, page: PageDep, response: Response) -> list[ShopPublic]:
+    shops = paged(session.scalars(page.apply(select(RepairShop), RepairShop.id)).all(), page, by_id)
+    return [_shop_public(session, s) for s in respond(response, page, shops)]
 
 
 def _shop(session: Session, shop_id: int) -> RepairShop:
@@ -307,9 +309,10 @@ def repair_intake(report: TroubleCodes, request: Request, session: Session) -> R
 
 
 @router.get("/repair-jobs", response_model=list[JobPublic], dependencies=[_JOB_READERS], summary="Jobs you may see")
-def get_jobs(user: CurrentUser, session: SessionDep) -> list[JobPublic]:
-    jobs = session.scalars(select(RepairJob).where(job_visible(user)).order_by(RepairJob.id))
-    return [JobPublic.model_validate(j) for j in jobs]
+def get_jobs(user: CurrentUser, session: SessionDep, page: PageDep, response: Response) -> list[JobPublic]:
+    query = page.apply(select(RepairJob).where(job_visible(user)), RepairJob.id)
+    jobs = paged(session.scalars(query).all(), page, by_id)
+    return [JobPublic.model_validate(j) for j in respond(response, page, jobs)]
 
 
 @router.get("/repair-jobs/{job_id}", response_model=JobPublic, dependencies=[_JOB_READERS], summary="One job")

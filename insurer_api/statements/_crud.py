@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from insurer_api.access import get_visible, statement_visible
 from insurer_api.errors import ConflictError, InvalidRequestError
+from insurer_api.pagination import Page, Paged, paged
 from insurer_api.policies import get_definition, get_policy
 from insurer_api.statements._compute import (
     compute_statement,
@@ -17,9 +18,9 @@ from insurer_api.statements._compute import (
     month_window,
     statement_document,
 )
-from models import Commitment, Insurer, Payment, PolicyStatus, Statement, StatementScore, TripScore, User
+from models import Insurer, Payment, PolicyStatus, Statement, StatementScore, TripScore, User
 from protocol import RecordType, canonical_json
-from scoring_service.anchoring import TreeCache, build_proof, commit_record
+from scoring_service.anchoring import build_proof, build_proofs, commit_record
 from scoring_service.risk import RiskModel
 
 __all__ = [
@@ -119,12 +120,14 @@ def get_statement(*, session: Session, viewer: User, statement_id: int) -> State
     )
 
 
-def list_statements(*, session: Session, viewer: User, policy_id: int | None = None) -> list[Statement]:
+def list_statements(*, session: Session, viewer: User, page: Page, policy_id: int | None = None) -> Paged[Statement]:
+    """Statements the viewer may see, by policy and month."""
     query = select(Statement).where(statement_visible(viewer))
     if policy_id is not None:
         get_policy(session=session, viewer=viewer, policy_id=policy_id)
         query = query.where(Statement.policy_id == policy_id)
-    return list(session.scalars(query.order_by(Statement.policy_id, Statement.period_start)))
+    rows = session.scalars(page.apply(query, Statement.policy_id, Statement.period_start)).all()
+    return paged(rows, page, lambda s: (s.policy_id, s.period_start))
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,26 +140,21 @@ class UsedScore:
     proof: dict[str, object] | None
 
 
-def score_refs(
-    *, session: Session, statement: Statement, trees: TreeCache | None, with_proofs: bool
-) -> list[UsedScore]:
+def score_refs(*, session: Session, statement: Statement, with_proofs: bool) -> list[UsedScore]:
     """The trip scores a statement used, in one query of plain columns (this is the hot read path:
-    no ORM objects), each with its proof document when its record is committed."""
+    no ORM objects), and with `with_proofs` the proof documents of the committed ones in one more."""
     used = session.execute(
-        select(TripScore.id, TripScore.trip_id, TripScore.score, Commitment.id)
+        select(TripScore.id, TripScore.trip_id, TripScore.score)
         .join(StatementScore, StatementScore.trip_score_id == TripScore.id)
-        .outerjoin(
-            Commitment,
-            (Commitment.record_type == RecordType.TRIP_SCORE) & (Commitment.record_id == TripScore.id),
-        )
         .where(StatementScore.statement_id == statement.id)
         .order_by(TripScore.id)
     ).all()
+    proofs = {}
+    if with_proofs:
+        proofs = build_proofs(session, record_type=RecordType.TRIP_SCORE, record_ids=[row.id for row in used])
     out = []
-    for score_id, trip_id, score, commitment_id in used:
-        proof = None
-        if with_proofs and commitment_id is not None:
-            proof = build_proof(session, record_type=RecordType.TRIP_SCORE, record_id=score_id, trees=trees).to_json()
+    for score_id, trip_id, score in used:
+        proof = proofs.get(score_id)
         out.append(UsedScore(score_id=score_id, trip_id=trip_id, score=score, proof=proof))
     return out
 

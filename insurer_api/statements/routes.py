@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from insurer_api.deps import CurrentUser, ObjectId, SessionDep, require_role
 from insurer_api.errors import ApiError, ConflictError, InvalidRequestError
+from insurer_api.pagination import PageDep, respond
 from insurer_api.payments import (
     IdempotencyKey,
     IdempotencyKeyReusedError,
@@ -16,6 +17,7 @@ from insurer_api.payments import (
     idempotent,
     request_fingerprint,
 )
+from insurer_api.responses import model_response
 from insurer_api.schemas import MAX_ID
 from insurer_api.statements._charging import ChargeOutcome, StatementCharger, request_charge
 from insurer_api.statements._crud import (
@@ -30,7 +32,6 @@ from insurer_api.statements._crud import (
 from insurer_api.statements._models import current_risk_model
 from insurer_api.statements._schemas import PaymentRef, StatementIssue, StatementPublic, StatementScoreRef
 from models import Role, Statement
-from scoring_service.anchoring import TreeCache
 
 __all__ = ["router", "statement_public"]
 
@@ -44,14 +45,13 @@ def statement_public(
     *,
     session: Session,
     statement: Statement,
-    trees: TreeCache | None = None,
     with_proofs: bool = True,
     charge: ChargeOutcome | None = None,
 ) -> StatementPublic:
     """The API view of a statement; the window starts where the month and the policy both have."""
     policy = statement.policy
     payment = charge.payment if charge is not None else payment_of(session=session, statement=statement)
-    refs = score_refs(session=session, statement=statement, trees=trees, with_proofs=with_proofs)
+    refs = score_refs(session=session, statement=statement, with_proofs=with_proofs)
     return StatementPublic(
         id=statement.id,
         policy_id=statement.policy_id,
@@ -76,11 +76,6 @@ def statement_public(
         else PaymentRef(id=payment.id, state=payment.state, tx_hash=payment.intended_tx, block=payment.block),
         charge_error=charge.error if charge is not None else None,
     )
-
-
-def _trees(request: Request) -> TreeCache:
-    trees: TreeCache = request.app.state.proof_trees
-    return trees
 
 
 def _charger(request: Request) -> StatementCharger | None:
@@ -112,7 +107,7 @@ def post_statement(
     """
     month = parse_period(body.period)
     models_dir = request.app.state.settings.data_dir / "models"
-    charger, trees = _charger(request), _trees(request)
+    charger = _charger(request)
 
     def work() -> tuple[int, dict[str, Any]]:
         statement, created = issue_statement(
@@ -121,7 +116,7 @@ def post_statement(
         if created:
             _log.info("statement issued", statement_id=statement.id, policy_id=policy_id, premium=statement.premium)
         outcome = request_charge(session, statement, charger)
-        view = statement_public(session=session, statement=statement, trees=trees, charge=outcome)
+        view = statement_public(session=session, statement=statement, charge=outcome)
         return (201 if created else 200), view.model_dump(mode="json")
 
     def final(exc: Exception) -> tuple[int, dict[str, Any]] | None:
@@ -149,9 +144,11 @@ def post_statement(
     dependencies=[_READERS],
     summary="A policy's statements",
 )
-def get_policy_statements(policy_id: ObjectId, user: CurrentUser, session: SessionDep) -> list[StatementPublic]:
-    statements = list_statements(session=session, viewer=user, policy_id=policy_id)
-    return [statement_public(session=session, statement=s, with_proofs=False) for s in statements]
+def get_policy_statements(
+    policy_id: ObjectId, user: CurrentUser, session: SessionDep, page: PageDep, response: Response
+) -> list[StatementPublic]:
+    result = list_statements(session=session, viewer=user, policy_id=policy_id, page=page)
+    return [statement_public(session=session, statement=s, with_proofs=False) for s in respond(response, page, result)]
 
 
 @router.get(
@@ -160,10 +157,12 @@ def get_policy_statements(policy_id: ObjectId, user: CurrentUser, session: Sessi
 def get_statements(
     user: CurrentUser,
     session: SessionDep,
+    page: PageDep,
+    response: Response,
     policy_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> list[StatementPublic]:
-    statements = list_statements(session=session, viewer=user, policy_id=policy_id)
-    return [statement_public(session=session, statement=s, with_proofs=False) for s in statements]
+    result = list_statements(session=session, viewer=user, policy_id=policy_id, page=page)
+    return [statement_public(session=session, statement=s, with_proofs=False) for s in respond(response, page, result)]
 
 
 @router.get(
@@ -172,11 +171,9 @@ def get_statements(
     dependencies=[_READERS],
     summary="One statement with the scores it used and their proofs",
 )
-def get_one_statement(
-    statement_id: ObjectId, user: CurrentUser, session: SessionDep, request: Request
-) -> StatementPublic:
+def get_one_statement(statement_id: ObjectId, user: CurrentUser, session: SessionDep) -> Response:
     statement = get_statement(session=session, viewer=user, statement_id=statement_id)
-    return statement_public(session=session, statement=statement, trees=_trees(request))
+    return model_response(statement_public(session=session, statement=statement))
 
 
 @router.get(

@@ -4,6 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from insurer_api.access import get_visible, trip_score_visible, trip_visible
+from insurer_api.pagination import Page, Paged, by_id, paged
 from insurer_api.trips._schemas import EventPublic, TrackPublic, TripDetail, TripPublic
 from models import Device, Sample, Trip, TripEvent, TripScore, User
 
@@ -32,9 +33,8 @@ def list_trips(
     vehicle_id: int | None = None,
     since_ns: int | None = None,
     until_ns: int | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> list[TripPublic]:
+    page: Page,
+) -> Paged[TripPublic]:
     """Trips the viewer may see, oldest first, optionally of one vehicle and starting in [since, until)."""
     query = select(Trip, Device.vehicle_id).join(Device, Trip.device_id == Device.id).where(trip_visible(viewer))
     if vehicle_id is not None:
@@ -43,8 +43,9 @@ def list_trips(
         query = query.where(Trip.start_ns >= since_ns)
     if until_ns is not None:
         query = query.where(Trip.start_ns < until_ns)
-    rows = session.execute(query.order_by(Trip.start_ns, Trip.id).limit(limit).offset(offset))
-    return [_public(trip, vid) for trip, vid in rows]
+    rows = session.execute(page.apply(query, Trip.start_ns, Trip.id)).all()
+    trips = [_public(trip, vid) for trip, vid in rows]
+    return paged(trips, page, lambda t: (t.start_ns, t.id))
 
 
 def get_trip(*, session: Session, viewer: User, trip_id: int) -> TripDetail:
@@ -54,10 +55,10 @@ def get_trip(*, session: Session, viewer: User, trip_id: int) -> TripDetail:
     return TripDetail(**_public(trip, vehicle_id).model_dump(), events=[EventPublic.model_validate(e) for e in events])
 
 
-def list_scores(*, session: Session, viewer: User, trip_id: int) -> list[TripScore]:
+def list_scores(*, session: Session, viewer: User, trip_id: int, page: Page) -> Paged[TripScore]:
     get_visible(session=session, model=Trip, object_id=trip_id, visible=trip_visible(viewer), kind="trip")
-    query = select(TripScore).where(TripScore.trip_id == trip_id).order_by(TripScore.id)
-    return list(session.scalars(query))
+    query = page.apply(select(TripScore).where(TripScore.trip_id == trip_id), TripScore.id)
+    return paged(session.scalars(query).all(), page, by_id)
 
 
 def get_track(*, session: Session, viewer: User, trip_id: int, max_points: int) -> TrackPublic:

@@ -2,9 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from insurer_api.deps import CurrentUser, ObjectId, SessionDep, require_role
+from insurer_api.pagination import PageDep, respond
+from insurer_api.responses import model_response
 from insurer_api.schemas import MAX_ID
 from insurer_api.trips._crud import get_score, get_track, get_trip, list_scores, list_trips
 from insurer_api.trips._schemas import ScorePublic, TrackPublic, TripDetail, TripPublic
@@ -21,21 +23,16 @@ _NS = Query(ge=0, le=MAX_ID, description="UTC nanoseconds since the epoch")
 def get_trips(
     user: CurrentUser,
     session: SessionDep,
+    page: PageDep,
+    response: Response,
     vehicle_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     since_ns: Annotated[int | None, _NS] = None,
     until_ns: Annotated[int | None, _NS] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[TripPublic]:
-    return list_trips(
-        session=session,
-        viewer=user,
-        vehicle_id=vehicle_id,
-        since_ns=since_ns,
-        until_ns=until_ns,
-        limit=limit,
-        offset=offset,
+    result = list_trips(
+        session=session, viewer=user, vehicle_id=vehicle_id, since_ns=since_ns, until_ns=until_ns, page=page
     )
+    return respond(response, page, result)
 
 
 @router.get("/trips/{trip_id}", response_model=TripDetail, summary="One trip with its events")
@@ -54,10 +51,13 @@ def get_trip_track(
 
 
 @router.get("/trips/{trip_id}/scores", response_model=list[ScorePublic], summary="A trip's scores")
-def get_trip_scores(trip_id: ObjectId, user: CurrentUser, session: SessionDep) -> list[ScorePublic]:
-    return [ScorePublic.model_validate(s) for s in list_scores(session=session, viewer=user, trip_id=trip_id)]
+def get_trip_scores(
+    trip_id: ObjectId, user: CurrentUser, session: SessionDep, page: PageDep, response: Response
+) -> list[ScorePublic]:
+    result = list_scores(session=session, viewer=user, trip_id=trip_id, page=page)
+    return [ScorePublic.model_validate(s) for s in respond(response, page, result)]
 
 
 @router.get("/scores/{score_id}", response_model=ScorePublic, summary="One trip score with its reasons")
-def get_one_score(score_id: ObjectId, user: CurrentUser, session: SessionDep) -> ScorePublic:
-    return ScorePublic.model_validate(get_score(session=session, viewer=user, score_id=score_id))
+def get_one_score(score_id: ObjectId, user: CurrentUser, session: SessionDep) -> Response:
+    return model_response(ScorePublic.model_validate(get_score(session=session, viewer=user, score_id=score_id)))

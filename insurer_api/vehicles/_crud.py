@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from insurer_api.access import device_visible, get_visible, vehicle_visible
 from insurer_api.errors import ApiError, ConflictError, InvalidRequestError, NotFoundError
+from insurer_api.pagination import Page, Paged, by_id, paged
 from insurer_api.vehicles._schemas import VehicleCreate
 from models import Device, User, Vehicle
 from scoring_service import devices
@@ -21,8 +22,9 @@ def create_vehicle(*, session: Session, driver_id: int, data: VehicleCreate) -> 
     return vehicle
 
 
-def list_vehicles(*, session: Session, viewer: User) -> list[Vehicle]:
-    return list(session.scalars(select(Vehicle).where(vehicle_visible(viewer)).order_by(Vehicle.id)))
+def list_vehicles(*, session: Session, viewer: User, page: Page) -> Paged[Vehicle]:
+    query = page.apply(select(Vehicle).where(vehicle_visible(viewer)), Vehicle.id)
+    return paged(session.scalars(query).all(), page, by_id)
 
 
 def get_vehicle(*, session: Session, viewer: User, vehicle_id: int) -> Vehicle:
@@ -51,7 +53,7 @@ def register_device(*, session: Session, vehicle: Vehicle, public_key: bytes) ->
         raise mapped(exc.message) from exc
 
 
-def list_devices(*, session: Session, viewer: User, vehicle_id: int) -> list[Device]:
+def list_devices(*, session: Session, viewer: User, vehicle_id: int, page: Page) -> Paged[Device]:
     get_vehicle(session=session, viewer=viewer, vehicle_id=vehicle_id)
-    query = select(Device).where(Device.vehicle_id == vehicle_id, device_visible(viewer)).order_by(Device.id)
-    return list(session.scalars(query))
+    query = page.apply(select(Device).where(Device.vehicle_id == vehicle_id, device_visible(viewer)), Device.id)
+    return paged(session.scalars(query).all(), page, by_id)

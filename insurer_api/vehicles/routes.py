@@ -1,10 +1,11 @@
 """`/v1/vehicles`: drivers enrol cars by VIN and register each car's device key."""
 
 import structlog
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from insurer_api.deps import CurrentUser, ObjectId, SessionDep, require_role
 from insurer_api.errors import NotFoundError, PermissionDeniedError
+from insurer_api.pagination import PageDep, respond
 from insurer_api.vehicles._crud import create_vehicle, get_vehicle, list_devices, list_vehicles, register_device
 from insurer_api.vehicles._schemas import DevicePublic, DeviceRegister, VehicleCreate, VehiclePublic
 from models import Device, Role, Vehicle
@@ -45,8 +46,9 @@ def post_vehicle(body: VehicleCreate, user: CurrentUser, session: SessionDep) ->
 
 
 @router.get("", response_model=list[VehiclePublic], dependencies=[_READERS], summary="Vehicles you may see")
-def get_vehicles(user: CurrentUser, session: SessionDep) -> list[VehiclePublic]:
-    return [VehiclePublic.model_validate(v) for v in list_vehicles(session=session, viewer=user)]
+def get_vehicles(user: CurrentUser, session: SessionDep, page: PageDep, response: Response) -> list[VehiclePublic]:
+    result = list_vehicles(session=session, viewer=user, page=page)
+    return [VehiclePublic.model_validate(v) for v in respond(response, page, result)]
 
 
 @router.get("/{vehicle_id}", response_model=VehiclePublic, dependencies=[_READERS], summary="One vehicle")
@@ -78,5 +80,8 @@ def post_device(vehicle_id: ObjectId, body: DeviceRegister, user: CurrentUser, s
     dependencies=[_READERS],
     summary="Devices of one vehicle",
 )
-def get_devices(vehicle_id: ObjectId, user: CurrentUser, session: SessionDep) -> list[DevicePublic]:
-    return [_device_public(d) for d in list_devices(session=session, viewer=user, vehicle_id=vehicle_id)]
+def get_devices(
+    vehicle_id: ObjectId, user: CurrentUser, session: SessionDep, page: PageDep, response: Response
+) -> list[DevicePublic]:
+    result = list_devices(session=session, viewer=user, vehicle_id=vehicle_id, page=page)
+    return [_device_public(d) for d in respond(response, page, result)]

@@ -6,7 +6,7 @@ NEO client, which need the chain SDK, are in `scoring_service.anchoring.service`
 """
 
 from scoring_service.anchoring._commit import commit_record
-from scoring_service.anchoring._epochs import EpochPolicy, close_due_epoch, epoch_tree, oldest_unanchored, open_epoch
+from scoring_service.anchoring._epochs import EpochPolicy, close_due_epoch, oldest_unanchored, open_epoch
 from scoring_service.anchoring._errors import (
     AnchorConflict,
     AnchoringError,
@@ -15,7 +15,7 @@ from scoring_service.anchoring._errors import (
     EpochIntegrityError,
     RecordNotCommitted,
 )
-from scoring_service.anchoring._proofs import TreeCache, build_proof
+from scoring_service.anchoring._proofs import build_proof, build_proofs, split_audit_path
 
 __all__ = [
     "AnchorConflict",
@@ -25,11 +25,11 @@ __all__ = [
     "EpochIntegrityError",
     "EpochPolicy",
     "RecordNotCommitted",
-    "TreeCache",
     "build_proof",
+    "build_proofs",
     "close_due_epoch",
     "commit_record",
-    "epoch_tree",
     "oldest_unanchored",
     "open_epoch",
+    "split_audit_path",
 ]

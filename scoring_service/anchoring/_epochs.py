@@ -1,7 +1,8 @@
-"""Epochs in the database: closing one into a Merkle tree, and rebuilding the tree of a closed one.
+"""Epochs in the database: closing one into a Merkle tree with every leaf's audit path, and how far anchoring lags.
 
-Closing is one database transaction: the pending leaves get their epoch and index, the epoch
-gets its root and `closed` state, and the next epoch is opened. A crash leaves either all of it
+Closing is one database transaction: the pending leaves get their epoch, index and audit path
+(stored, so that reading a proof never rebuilds a tree), the epoch gets its root and `closed`
+state, and the next epoch is opened. A crash leaves either all of it
 or none of it. Leaves are taken in commitment order; a commitment that becomes visible late (a
 concurrent transaction) simply joins the next epoch.
 """
@@ -14,9 +15,8 @@ from sqlalchemy.orm import Session
 
 from models import Commitment, EpochState, ScoreEpoch
 from protocol import MerkleTree
-from scoring_service.anchoring._errors import EpochIntegrityError
 
-__all__ = ["EpochPolicy", "close_due_epoch", "epoch_tree", "oldest_unanchored", "open_epoch"]
+__all__ = ["EpochPolicy", "close_due_epoch", "oldest_unanchored", "open_epoch"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,10 @@ def close_due_epoch(session: Session, *, policy: EpochPolicy, now: datetime) -> 
     tree = MerkleTree([leaf for _, leaf in rows])
     session.execute(
         update(Commitment),
-        [{"id": row_id, "epoch": epoch.epoch, "leaf_index": i} for i, (row_id, _) in enumerate(rows)],
+        [
+            {"id": row_id, "epoch": epoch.epoch, "leaf_index": i, "audit_path": b"".join(tree.audit_path(i))}
+            for i, (row_id, _) in enumerate(rows)
+        ],
     )
     epoch.state = EpochState.CLOSED
     epoch.root = tree.root
@@ -84,16 +87,3 @@ def close_due_epoch(session: Session, *, policy: EpochPolicy, now: datetime) -> 
     session.add(ScoreEpoch(epoch=epoch.epoch + 1, opened_at=now))
     session.flush()
     return epoch
-
-
-def epoch_tree(session: Session, epoch: ScoreEpoch) -> MerkleTree:
-    """Rebuild a closed epoch's tree from its stored leaves, checking it still gives the stored root."""
-    leaves = session.scalars(
-        select(Commitment.leaf_hash).where(Commitment.epoch == epoch.epoch).order_by(Commitment.leaf_index)
-    ).all()
-    if not leaves or len(leaves) != epoch.leaf_count:
-        raise EpochIntegrityError(f"epoch {epoch.epoch} has {len(leaves)} leaves stored, {epoch.leaf_count} recorded")
-    tree = MerkleTree(leaves)
-    if tree.root != epoch.root:
-        raise EpochIntegrityError(f"the stored leaves of epoch {epoch.epoch} no longer give its root")
-    return tree

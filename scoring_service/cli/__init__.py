@@ -1,5 +1,5 @@
 """The scoring service's commands: `neot score-worker`, `score-file`, `model`, `speed-limits`,
-`anchor` and `proof`.
+`anchor`, `proof` and `samples`.
 
 Kept cheap to import: SQLAlchemy, numpy, scikit-learn and neo-mamba are imported inside the
 commands, so that `neot` loads on an in-car box that has only the agent extra.
@@ -7,7 +7,7 @@ commands, so that `neot` loads on an in-car box that has only the agent extra.
 
 import typer
 
-from scoring_service.cli import _anchoring, _scoring, _worker
+from scoring_service.cli import _anchoring, _retention, _scoring, _worker
 
 __all__ = ["register"]
 
@@ -17,3 +17,4 @@ def register(app: typer.Typer) -> None:
     _worker.register(app)
     _scoring.register(app)
     _anchoring.register(app)
+    _retention.register(app)

@@ -13,11 +13,13 @@ from scoring_service.ingest._errors import (
     StorageBusyError,
     UnsupportedEncodingError,
 )
-from scoring_service.ingest._service import IngestLimits, accept_batch, decode_body
-from scoring_service.ingest.routes import IngestLimitsDep, get_ingest_limits, router
+from scoring_service.ingest._service import IngestLimits, VerifiedBatch, accept_batch, decode_body, verify_batch
+from scoring_service.ingest._store import PartitionCache, batch_months, store_batch, stream_ack
+from scoring_service.ingest.routes import BatchSink, IngestLimitsDep, get_ingest_limits, router
 
 __all__ = [
     "COLUMNS",
+    "BatchSink",
     "BodyTooLargeError",
     "DecodedBatch",
     "ImplausibleSampleError",
@@ -25,13 +27,19 @@ __all__ = [
     "IngestLimits",
     "IngestLimitsDep",
     "MalformedBatchError",
+    "PartitionCache",
     "SeqConflictError",
     "StorageBusyError",
     "UnsupportedEncodingError",
+    "VerifiedBatch",
     "accept_batch",
+    "batch_months",
     "decode_batch",
     "decode_body",
     "get_ingest_limits",
     "read_limited_body",
     "router",
+    "store_batch",
+    "stream_ack",
+    "verify_batch",
 ]

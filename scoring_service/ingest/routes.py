@@ -1,6 +1,6 @@
 """`POST /v1/ingest/batches`: where devices upload their samples."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
@@ -11,10 +11,20 @@ from protocol import encode_signal
 from scoring_service.api_deps import SessionFactoryDep
 from scoring_service.devices import DeviceEdgeError
 from scoring_service.ingest._body import read_limited_body
+from scoring_service.ingest._decode import DecodedBatch
 from scoring_service.ingest._errors import StorageBusyError
-from scoring_service.ingest._service import IngestLimits, accept_batch
+from scoring_service.ingest._service import IngestLimits, accept_batch, verify_batch
 
-__all__ = ["IngestLimitsDep", "get_ingest_limits", "router"]
+__all__ = ["BatchSink", "IngestLimitsDep", "get_ingest_limits", "router"]
+
+
+class BatchSink(Protocol):
+    """Where verified batches go instead of the database (`app.state.batch_stream`): the stream."""
+
+    async def append(self, *, device_id: int, batch: DecodedBatch, body: bytes) -> None:
+        """Return once the batch is held durably; raise `StorageBusyError` otherwise."""
+        ...
+
 
 router = APIRouter(prefix="/v1/ingest", tags=["ingest"])
 
@@ -58,6 +68,8 @@ async def post_batch(request: Request, factory: SessionFactoryDep, limits: Inges
 
     The body is read here, chunk by chunk under the size limit, so an oversized or inflating
     body is refused before it is held in memory; decoding and the database run on a worker thread.
+    With a batch stream (`NEOT_STREAM_URL`) the verified batch is appended to it instead of stored,
+    and acknowledged once the stream holds it; a stream that does not confirm is a 503.
     """
     try:
         body = await read_limited_body(
@@ -66,7 +78,14 @@ async def post_batch(request: Request, factory: SessionFactoryDep, limits: Inges
             content_length=request.headers.get("content-length"),
             max_bytes=limits.max_body_bytes,
         )
-        ack = await run_in_threadpool(accept_batch, factory, body, limits=limits)
+        sink: BatchSink | None = getattr(request.app.state, "batch_stream", None)
+        if sink is None:
+            ack = await run_in_threadpool(accept_batch, factory, body, limits=limits)
+        else:
+            verified = await run_in_threadpool(verify_batch, factory, body, limits=limits)
+            if not verified.stored:
+                await sink.append(device_id=verified.device_id, batch=verified.batch, body=body)
+            ack = verified.ack
     except ClientDisconnect:
         # The device went away mid-upload; nothing was stored and nobody reads this answer.
         return Response(status_code=400)

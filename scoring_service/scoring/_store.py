@@ -70,7 +70,7 @@ def _load_samples(session: Session, device_id: int, after_ns: int | None) -> Sam
     query = select(*_SAMPLE_COLUMNS).where(Sample.device_id == device_id)
     if after_ns is not None:
         query = query.where(Sample.time_ns > after_ns)
-    rows = session.execute(query.order_by(Sample.time_ns, Sample.id)).all()
+    rows = session.execute(query.order_by(Sample.time_ns, Sample.seq)).all()
     names = [c.key for c in _SAMPLE_COLUMNS]
     return SampleArrays.from_columns({name: [r[i] for r in rows] for i, name in enumerate(names)})
 

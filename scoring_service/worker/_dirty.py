@@ -5,7 +5,9 @@ without its mark and the worker never scans the samples to find work. `generatio
 batches marked; the worker settles a device only if the generation it read is still there.
 """
 
-from sqlalchemy import Connection, Insert, bindparam, delete, func, select, update
+from collections.abc import Collection
+
+from sqlalchemy import Connection, Insert, bindparam, delete, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,16 +40,20 @@ def mark_dirty(conn: Connection, *, device_id: int, now_ns: int) -> None:
 
 
 class DirtyDevices:
-    """`WorkSource` over the `dirty_devices` table; the token is the generation read."""
+    """`WorkSource` over the `dirty_devices` table; the token is the generation read.
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    With `shards` (count, owned), only devices whose id modulo count is one of `owned`: the
+    devices this worker owns when several share the work (the batch stream's shards, too)."""
+
+    def __init__(self, sessions: sessionmaker[Session], *, shards: tuple[int, Collection[int]] | None = None) -> None:
         self._sessions = sessions
+        self._mine = true() if shards is None else (DirtyDevice.device_id % shards[0]).in_(sorted(shards[1]))
 
     def take(self, *, limit: int, now_ns: int) -> list[DueDevice]:
         with self._sessions() as session:
             rows = session.execute(
                 select(DirtyDevice.device_id, DirtyDevice.generation)
-                .where(DirtyDevice.due_ns <= now_ns)
+                .where(DirtyDevice.due_ns <= now_ns, self._mine)
                 .order_by(DirtyDevice.due_ns, DirtyDevice.device_id)
                 .limit(limit)
             ).all()
@@ -64,4 +70,4 @@ class DirtyDevices:
 
     def backlog(self, *, now_ns: int) -> int:
         with self._sessions() as session:
-            return int(session.scalar(select(func.count()).where(DirtyDevice.due_ns <= now_ns)) or 0)
+            return int(session.scalar(select(func.count()).where(DirtyDevice.due_ns <= now_ns, self._mine)) or 0)

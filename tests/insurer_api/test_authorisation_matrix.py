@@ -117,6 +117,12 @@ CASES: list[Case] = [
         note="only the key's owner may revoke it; for anyone else it does not exist",
     ),
     Case(
+        "POST",
+        "/v1/users/{driver_b}/deactivate",
+        ADMIN_ONLY,
+        note="only an admin disables an account (the admin's own call would disable a user of the world)",
+    ),
+    Case(
         "GET",
         "/v1/proofs/{premium_statement}/{statement_a}",
         expect(200, insurer_b=404, driver_b=404, shop_a=404, shop_b=404),

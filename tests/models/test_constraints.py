@@ -37,6 +37,7 @@ def test_batch_is_unique_per_device_and_seq(session_factory: sessionmaker[Sessio
         session.add(UploadBatch(device_id=device.id, seq=1, content_sha256=b"a" * 32, sample_count=3))
         session.add(UploadBatch(device_id=device.id, seq=2, content_sha256=b"b" * 32, sample_count=3))
         session.commit()
+        session.expunge_all()  # the database, not the session's identity map, must refuse it
         session.add(UploadBatch(device_id=device.id, seq=1, content_sha256=b"c" * 32, sample_count=1))
         with pytest.raises(IntegrityError):
             session.commit()

@@ -30,8 +30,10 @@ from models import (
     TripScore,
     UploadBatch,
     Vehicle,
+    ensure_month_partitions,
     make_engine,
     make_session_factory,
+    months_spanned,
 )
 from scoring_service.products import load_product
 from scoring_service.risk import (
@@ -93,9 +95,12 @@ def add_batch(session: Session, device_id: int, seq: int, samples: SampleArrays)
     )
     session.add(batch)
     session.flush()
+    if len(samples) and session.get_bind().dialect.name == "postgresql":
+        months = months_spanned(int(samples.time_ns.min()), int(samples.time_ns.max()))
+        ensure_month_partitions(session.connection(), months)
     rows = []
     for i in range(len(samples)):
-        row = {"batch_id": batch.id, "device_id": device_id, "time_ns": int(samples.time_ns[i])}
+        row = {"seq": seq, "device_id": device_id, "time_ns": int(samples.time_ns[i])}
         for name in ("lat", "lon", "gps_speed_kmh", "heading_deg", "speed_kmh", "rpm"):
             value = float(getattr(samples, name)[i])
             row[name] = value if np.isfinite(value) else None

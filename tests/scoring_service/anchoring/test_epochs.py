@@ -7,15 +7,15 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Commitment, EpochState, ScoreEpoch, make_engine, make_session_factory, session_scope
+from models import AnchorAttempt, Commitment, EpochState, ScoreEpoch, make_engine, make_session_factory, session_scope
 from protocol import EncodeError, Proof, RecordType, verify_inclusion
 from scoring_service.anchoring import (
     CommitmentConflict,
     EpochIntegrityError,
     EpochPolicy,
     RecordNotCommitted,
-    TreeCache,
     build_proof,
+    build_proofs,
     close_due_epoch,
     commit_record,
 )
@@ -96,19 +96,63 @@ def test_proofs_are_pending_then_verify_offline_for_every_record_type(sessions: 
         with pytest.raises(RecordNotCommitted, match="no committed trip_score with id 2"):
             build_proof(session, record_type=RecordType.TRIP_SCORE, record_id=2)
         close_due_epoch(session, policy=EpochPolicy(max_leaves=4), now=T0)
-    cache = TreeCache()
     with session_scope(sessions) as session:
         for index, (kind, record) in enumerate(records.items()):
-            proof = build_proof(session, record_type=kind, record_id=1, trees=cache)
+            proof = build_proof(session, record_type=kind, record_id=1)
             assert proof.record == record and proof.anchor is None
             inclusion = verify_inclusion(Proof.from_json(proof.to_json()))
             assert (inclusion.epoch, inclusion.leaf_index, inclusion.tree_size) == (0, index, 4)
 
 
-def test_an_altered_leaf_is_detected_when_building_proofs(sessions: sessionmaker[Session]) -> None:
+def test_an_altered_record_is_refused_when_building_its_proof(sessions: sessionmaker[Session]) -> None:
+    """Paths are stored at close, not recomputed: a proof is still checked against its epoch's
+    root before it is served, so a record, salt or path changed since is refused, not proven."""
     _commit_scores(sessions, range(1, 6))
     with session_scope(sessions) as session:
         close_due_epoch(session, policy=EpochPolicy(max_leaves=5), now=T0)
-        session.execute(update(Commitment).where(Commitment.record_id == 3).values(leaf_hash=bytes(32)))
-    with session_scope(sessions) as session, pytest.raises(EpochIntegrityError, match="no longer give its root"):
-        build_proof(session, record_type=RecordType.TRIP_SCORE, record_id=1)
+        session.execute(update(Commitment).where(Commitment.record_id == 3).values(salt=bytes(32)))
+        session.execute(update(Commitment).where(Commitment.record_id == 4).values(audit_path=bytes(31)))
+    with session_scope(sessions) as session:
+        with pytest.raises(EpochIntegrityError, match="no longer leads to the root of epoch 0"):
+            build_proof(session, record_type=RecordType.TRIP_SCORE, record_id=3)
+        with pytest.raises(EpochIntegrityError, match="not whole hashes"):
+            build_proof(session, record_type=RecordType.TRIP_SCORE, record_id=4)
+        untouched = build_proof(session, record_type=RecordType.TRIP_SCORE, record_id=1)
+        assert verify_inclusion(untouched).leaf_index == 0
+        batch = build_proofs(session, record_type=RecordType.TRIP_SCORE, record_ids=[1, 2, 5, 99])
+        assert sorted(batch) == [1, 2, 5]  # 99 is not committed
+
+
+TX, CONTRACT = "0x" + "11" * 32, "0x" + "22" * 20
+
+
+def test_bulk_proof_documents_equal_single_proofs_pending_closed_and_anchored(sessions: sessionmaker[Session]) -> None:
+    _commit_scores(sessions, range(1, 4))
+    with session_scope(sessions) as session:
+        close_due_epoch(session, policy=EpochPolicy(max_leaves=3), now=T0)
+    _commit_scores(sessions, range(4, 5))  # committed, in no epoch yet
+    with session_scope(sessions) as session:
+        single = {i: build_proof(session, record_type=RecordType.TRIP_SCORE, record_id=i).to_json() for i in (1, 4)}
+        assert build_proofs(session, record_type=RecordType.TRIP_SCORE, record_ids=[1, 4]) == single
+        assert single[4]["state"] == "pending" and single[1]["state"] == "pending" and single[1]["epoch"] == 0
+        session.add(
+            AnchorAttempt(
+                epoch=0,
+                tx_hash="0x" + "11" * 32,
+                tx_raw=b"tx",
+                valid_until_block=9,
+                network_magic=42,
+                contract_hash="0x" + "22" * 20,
+            )
+        )
+        epoch = session.scalars(select(ScoreEpoch).where(ScoreEpoch.epoch == 0)).one()
+        epoch.state, epoch.tx_hash, epoch.block = EpochState.CONFIRMED, TX, 7
+    with session_scope(sessions) as session:
+        anchored = build_proof(session, record_type=RecordType.TRIP_SCORE, record_id=2).to_json()
+        assert anchored["anchor"] == {
+            "network_magic": 42,
+            "contract": "0x" + "22" * 20,
+            "tx": "0x" + "11" * 32,
+            "block": 7,
+        }
+        assert build_proofs(session, record_type=RecordType.TRIP_SCORE, record_ids=[2]) == {2: anchored}

@@ -56,7 +56,7 @@ def test_batch_is_stored_with_its_values_and_acked(
         sent.satellites,
         sent.rpm,
     )
-    assert row.batch_id == batch.id
+    assert (row.device_id, row.seq) == (batch.device_id, batch.seq)
 
 
 def test_absent_readings_are_stored_as_null(
@@ -138,6 +138,50 @@ def test_concurrent_duplicates_store_exactly_one_copy(
     assert all(isinstance(r, httpx.Response) for r in results), results
     assert {ack_of(r) for r in results if isinstance(r, httpx.Response)} == {Ack(seq=9)}
     assert stored() == (1, 200)
+
+
+@pytest.mark.parametrize("servers", [1, 2], ids=["one-server", "two-servers"])
+def test_concurrent_uploads_of_one_device_never_deadlock(
+    service_url: str,
+    start_service: Callable[..., str],
+    device: DeviceKey,
+    make_batch: MakeBatch,
+    stored: Stored,
+    session_factory: sessionmaker[Session],
+    servers: int,
+) -> None:
+    """Two clients of one device (an agent and its restarted twin, or a retry racing the
+    original) upload different batches at once: on PostgreSQL each transaction holds the batch
+    row's foreign-key share lock on the device row when it locks the device state, which with
+    FOR UPDATE deadlocked. Every upload must be acknowledged and stored."""
+    clients, per_client = 8, 4
+    urls = [service_url] + [start_service() for _ in range(servers - 1)]
+    bodies = [
+        [make_batch(device, 1 + c * per_client + j, 100).to_wire() for j in range(per_client)] for c in range(clients)
+    ]
+    barrier = threading.Barrier(clients)
+    results: list[list[httpx.Response | BaseException]] = [[] for _ in range(clients)]
+
+    def upload(c: int) -> None:
+        with httpx.Client(base_url=urls[c % len(urls)], timeout=60) as client:
+            barrier.wait()
+            for body in bodies[c]:
+                try:
+                    results[c].append(client.post(PATH, content=body))
+                except httpx.HTTPError as exc:
+                    results[c].append(exc)
+
+    threads = [threading.Thread(target=upload, args=(c,)) for c in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    answers = [r for part in results for r in part]
+    assert [r.status_code if isinstance(r, httpx.Response) else r for r in answers] == [200] * (clients * per_client)
+    assert stored() == (clients * per_client, clients * per_client * 100)
+    with session_factory() as session:
+        assert session.scalar(select(Device.last_seq)) == clients * per_client
 
 
 def test_database_locked_past_the_timeout_is_503_with_retry_after(
