@@ -6,6 +6,7 @@ A process can be up and its loop stuck (a hung connection, a deadlock); liveness
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = ["Heartbeat", "HeartbeatStatus"]
@@ -23,8 +24,9 @@ class HeartbeatStatus:
 class Heartbeat:
     """Beaten by the loop's thread, read by the HTTP server's."""
 
-    def __init__(self, *, stale_after_s: float) -> None:
+    def __init__(self, *, stale_after_s: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.stale_after_s = stale_after_s
+        self._clock = clock  # seconds, monotonic; a test passes its own to decide staleness exactly
         self._lock = threading.Lock()
         self._last: float | None = None
         self._detail = "starting"
@@ -32,7 +34,7 @@ class Heartbeat:
     def beat(self, detail: str = "ok") -> None:
         """The loop finished a step; `detail` says how it went (shown on `/health`)."""
         with self._lock:
-            self._last = time.monotonic()
+            self._last = self._clock()
             self._detail = detail
 
     def status(self) -> HeartbeatStatus:
@@ -41,7 +43,7 @@ class Heartbeat:
             last, detail = self._last, self._detail
         if last is None:
             return HeartbeatStatus(False, None, detail)
-        age = time.monotonic() - last
+        age = self._clock() - last
         if age > self.stale_after_s:
             return HeartbeatStatus(False, age, f"no step for {age:.0f} s (last: {detail})")
         return HeartbeatStatus(True, age, detail)

@@ -39,6 +39,17 @@ class DemoRun:
         return answer["result"]
 
 
+# The demo runs inside the first test that asks for it: give those tests the demo's own time limit,
+# not pytest's default per-test one (a busy machine takes minutes to tell the story).
+DEMO_TIMEOUT_S = 900
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "demo_run" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.timeout(DEMO_TIMEOUT_S + 300))
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
     data_dir = tmp_path_factory.mktemp("demo") / ".neot"
@@ -48,7 +59,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
     }
     port = find_free_port()
     story = subprocess.run([NEOT, "demo", "--no-serve", "--json", "--days", str(DAYS), "--port", str(port)],
-                           capture_output=True, text=True, env=env, timeout=900)  # fmt: skip
+                           capture_output=True, text=True, env=env, timeout=DEMO_TIMEOUT_S)  # fmt: skip
     assert story.returncode == 0, story.stderr[-3000:]
     summary = json.loads(story.stdout)
     # the demo stopped what it started; bring the (persistent) chain and the API back to read them

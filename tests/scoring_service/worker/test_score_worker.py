@@ -3,7 +3,6 @@ revisits an open trip when it settles, never loses data that arrives mid-step, r
 that cannot be scored without stopping, and says so on `/health` and `/metrics`."""
 
 import json
-import time
 from collections.abc import Iterator
 from datetime import date
 
@@ -167,10 +166,12 @@ def test_health_follows_the_loop_and_metrics_count_the_trips(
 
 
 def test_a_heartbeat_that_stops_makes_health_fail() -> None:
-    heartbeat = Heartbeat(stale_after_s=0.2)
+    now = [1000.0]  # the heartbeat's clock, moved by the test so staleness never depends on load
+    heartbeat = Heartbeat(stale_after_s=30, clock=lambda: now[0])
     with HealthServer(heartbeat, host="127.0.0.1", port=0) as server:
         heartbeat.beat("scored 0 device(s)")
+        now[0] += 30
         assert httpx.get(f"http://127.0.0.1:{server.port}/health", timeout=5).status_code == 200
-        time.sleep(0.4)
+        now[0] += 1
         stale = httpx.get(f"http://127.0.0.1:{server.port}/health", timeout=5)
     assert stale.status_code == 503 and "no step for" in stale.json()["detail"]
